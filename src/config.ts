@@ -1,0 +1,214 @@
+import { z } from 'zod';
+import type { Registry } from 'prom-client';
+import type { Clock } from './clock.js';
+import { ConfigError } from './errors.js';
+import type { ResourceProbes } from './metrics/process.js';
+
+const isFn = (v: unknown): boolean => typeof v === 'function';
+
+/** zod schema of a {@link Clock}: any object with the four methods. */
+export const clockSchema = z.custom<Clock>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    ['now', 'monotonic', 'setTimeout', 'clearTimeout'].every((k) => isFn((v as Record<string, unknown>)[k])),
+  { message: 'expected a Clock: an object with now(), monotonic(), setTimeout() and clearTimeout()' },
+);
+
+const ratio = (what: string) =>
+  z.number({ error: `${what} must be a number` }).gt(0, `${what} must be > 0`).lt(1, `${what} must be < 1`);
+
+const sloBase = {
+  /** Unique name, used in reports, events and metric labels. */
+  name: z.string().min(1, 'name must not be empty').max(100),
+  /** Restrict the SLO to one route template (default: all traffic). */
+  route: z.string().min(1).optional(),
+  /** Free text shown in reports. */
+  description: z.string().max(500).optional(),
+  /**
+   * `warning` status once this fraction of the allowance is used: latency at
+   * `warningRatio × thresholdMs`, ratios at `warningRatio ×` the allowed bad fraction.
+   */
+  warningRatio: z.number().gt(0).lte(1).default(0.8),
+  /** Fewer samples than this in the window reads as `no-data` (default: the monitor's `minSamples`). */
+  minSamples: z.number().int().nonnegative().optional(),
+};
+
+/** Latency SLO: the `quantile` of request duration must stay at or under `thresholdMs`. */
+export const latencySloSchema = z.strictObject({
+  ...sloBase,
+  kind: z.literal('latency'),
+  quantile: ratio('quantile'),
+  thresholdMs: z.number().positive('thresholdMs must be > 0'),
+});
+
+/** Success-rate SLO: the fraction of successful requests must stay at or above `objective`. */
+export const successRateSloSchema = z.strictObject({
+  ...sloBase,
+  kind: z.literal('success-rate'),
+  objective: ratio('objective'),
+});
+
+/** Error-rate SLO: the fraction of failed requests must stay at or under `max`. */
+export const errorRateSloSchema = z.strictObject({
+  ...sloBase,
+  kind: z.literal('error-rate'),
+  max: ratio('max'),
+});
+
+/** Cache hit-rate SLO for one named cache: hits / (hits + misses + errors) ≥ `objective`. */
+export const cacheHitRateSloSchema = z.strictObject({
+  ...sloBase,
+  kind: z.literal('cache-hit-rate'),
+  cache: z.string().min(1, 'cache must name a cache'),
+  objective: ratio('objective'),
+});
+
+/** Memory SLO: heap used over the heap limit (or RSS over `limitBytes` / the machine's memory) ≤ `max`. */
+export const memorySloSchema = z.strictObject({
+  ...sloBase,
+  kind: z.literal('memory'),
+  of: z.enum(['heap', 'rss']).default('heap'),
+  max: z.number().gt(0).lte(1).default(0.8),
+  limitBytes: z.number().positive().optional(),
+});
+
+/** CPU SLO: process CPU time per wall time since the last evaluation (1 = one core busy) ≤ `max`. */
+export const cpuSloSchema = z.strictObject({
+  ...sloBase,
+  kind: z.literal('cpu'),
+  max: z.number().positive().default(0.8),
+});
+
+/** Event-loop SLO: p99 event-loop delay since the last evaluation ≤ `thresholdMs`. */
+export const eventLoopSloSchema = z.strictObject({
+  ...sloBase,
+  kind: z.literal('event-loop-delay'),
+  thresholdMs: z.number().positive().default(100),
+});
+
+/** Any SLO definition, discriminated by `kind`. */
+export const sloSchema = z.discriminatedUnion('kind', [
+  latencySloSchema,
+  successRateSloSchema,
+  errorRateSloSchema,
+  cacheHitRateSloSchema,
+  memorySloSchema,
+  cpuSloSchema,
+  eventLoopSloSchema,
+]);
+
+/** An SLO as the user writes it (defaults optional). */
+export type SloInput = z.input<typeof sloSchema>;
+/** An SLO after defaults are applied. */
+export type SloConfig = z.output<typeof sloSchema>;
+/** The SLO kinds. */
+export type SloKind = SloConfig['kind'];
+
+/** Options of `createMonitor()`. Types are inferred from this schema. */
+export const monitorOptionsSchema = z
+  .strictObject({
+    /** Service name, shown in stats, messages and metric help. */
+    service: z.string().min(1, 'service must not be empty').max(100),
+    /** Time source; defaults to the system clock (which follows `vi.useFakeTimers()`). */
+    clock: clockSchema.optional(),
+    /** The objectives to evaluate. */
+    slos: z.array(sloSchema).default([]),
+    /** Rolling window: `durationMs` split into slots of `slotMs` (default 5 minutes in 10-second slots). */
+    window: z
+      .strictObject({
+        durationMs: z.number().int().positive().default(300_000),
+        slotMs: z.number().int().positive().default(10_000),
+      })
+      .default({ durationMs: 300_000, slotMs: 10_000 })
+      .refine((w) => w.durationMs % w.slotMs === 0, {
+        message: 'durationMs must be a whole multiple of slotMs',
+      })
+      .refine((w) => w.durationMs / w.slotMs <= 360, { message: 'at most 360 slots per window' }),
+    /** Cap on distinct route series; later routes share `__other__` and are counted. */
+    maxRoutes: z.number().int().positive().max(10_000).default(200),
+    /** Cap on distinct cache series; later caches share `__other__`. */
+    maxCaches: z.number().int().positive().max(1_000).default(50),
+    /** Minimum samples in the window before a request or cache SLO is judged. */
+    minSamples: z.number().int().nonnegative().default(20),
+    /** Period of the evaluation that `start()` schedules. */
+    evaluateEveryMs: z.number().int().positive().default(10_000),
+    /** Decides success from a status code when `ok` is not given (default: status < 500). */
+    classify: z
+      .custom<(status: number) => boolean>(isFn, { message: 'classify must be a function (status) => boolean' })
+      .optional(),
+    /** Histogram range and accuracy (default 0.01 ms .. 1 h at 1 %). */
+    histogram: z
+      .strictObject({
+        minMs: z.number().positive().default(0.01),
+        maxMs: z.number().positive().default(3_600_000),
+        relativeError: z.number().gte(0.001).lte(0.1).default(0.01),
+      })
+      .default({ minMs: 0.01, maxMs: 3_600_000, relativeError: 0.01 })
+      .refine((h) => h.maxMs > h.minMs, { message: 'maxMs must be greater than minMs' }),
+    /** Prometheus exposition. */
+    prometheus: z
+      .strictObject({
+        /** A prom-client Registry to register into (default: a new one per monitor, never the global). */
+        registry: z
+          .custom<Registry>(
+            (v) => typeof v === 'object' && v !== null && isFn((v as Record<string, unknown>)['registerMetric']),
+            { message: 'registry must be a prom-client Registry' },
+          )
+          .optional(),
+        /** Metric name prefix. */
+        prefix: z
+          .string()
+          .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'prefix must be a valid Prometheus metric name start')
+          .default('firebreak_'),
+        /** `le` bounds, in seconds, of the request-duration histogram. */
+        buckets: z
+          .array(z.number().positive())
+          .min(1)
+          .max(64)
+          .default([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.8, 1, 2, 2.5, 5, 10])
+          .refine((b) => b.every((v, i) => i === 0 || v > b[i - 1]!), { message: 'buckets must be ascending' }),
+        /** Also collect prom-client's default process metrics into the registry. */
+        defaultMetrics: z.boolean().default(false),
+      })
+      .default({
+        prefix: 'firebreak_',
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.8, 1, 2, 2.5, 5, 10],
+        defaultMetrics: false,
+      }),
+    /** Replaces how memory, CPU and event-loop delay are read (tests inject fixed values). */
+    probes: z
+      .custom<Partial<ResourceProbes>>((v) => typeof v === 'object' && v !== null, {
+        message: 'probes must be an object of probe functions',
+      })
+      .optional(),
+  })
+  .superRefine((opts, ctx) => {
+    const seen = new Set<string>();
+    opts.slos.forEach((slo, i) => {
+      if (seen.has(slo.name)) {
+        ctx.addIssue({ code: 'custom', path: ['slos', i, 'name'], message: `duplicate SLO name "${slo.name}"` });
+      }
+      seen.add(slo.name);
+    });
+  });
+
+/** Options accepted by `createMonitor()`. */
+export type MonitorOptions = z.input<typeof monitorOptionsSchema>;
+/** Options after validation and defaults. */
+export type ResolvedMonitorOptions = z.output<typeof monitorOptionsSchema>;
+
+/**
+ * Parses `input` with `schema`, throwing a {@link ConfigError} that names every
+ * bad field path.
+ *
+ * @example
+ * ```ts
+ * const opts = parseConfig(monitorOptionsSchema, 'monitor options', { service: 'api' });
+ * ```
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, what: string, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw ConfigError.fromZod(what, result.error);
+  return result.data;
+}

@@ -1,0 +1,142 @@
+/**
+ * The incident domain, from the runbooks: severities and their priorities,
+ * incident types, lifecycle states and the timeline.
+ */
+
+/** Severity ladder, lowest first. */
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+/** How bad an incident is. */
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Priority that goes with each severity (critical = P0 … low = P3). */
+export type Priority = 'P0' | 'P1' | 'P2' | 'P3';
+
+/** Priority and response-time target of each severity, from the runbooks. */
+export const SEVERITY_POLICY: Record<Severity, { priority: Priority; respondWithinMs: number }> = {
+  critical: { priority: 'P0', respondWithinMs: 15 * 60_000 },
+  high: { priority: 'P1', respondWithinMs: 60 * 60_000 },
+  medium: { priority: 'P2', respondWithinMs: 4 * 60 * 60_000 },
+  low: { priority: 'P3', respondWithinMs: 24 * 60 * 60_000 },
+};
+
+/** Compares severities: negative when `a` is lower than `b`. */
+export function compareSeverity(a: Severity, b: Severity): number {
+  return SEVERITIES.indexOf(a) - SEVERITIES.indexOf(b);
+}
+
+/** The incident types the runbooks name; any other string is allowed for custom detectors. */
+export const INCIDENT_TYPES = [
+  'high-latency',
+  'high-error-rate',
+  'model-failure',
+  'index-corruption',
+  'memory-exhaustion',
+  'cache-failure',
+  'rate-limit-attack',
+  'canary-failure',
+  'service-down',
+  'dependency-failure',
+  'disk-space-low',
+  'certificate-expiry',
+  'model-drift',
+  'auth-failure-spike',
+  'cpu-saturation',
+  'event-loop-lag',
+  'slo-burn',
+] as const;
+/** A known incident type, or a custom one. */
+export type IncidentType = (typeof INCIDENT_TYPES)[number] | (string & {});
+
+/** Lifecycle: open → acknowledged → mitigating → resolved (and reopen). */
+export type IncidentStatus = 'open' | 'acknowledged' | 'mitigating' | 'resolved';
+
+/** What a timeline entry records. */
+export type TimelineKind =
+  | 'detected'
+  | 'opened'
+  | 'escalated'
+  | 'deescalated'
+  | 'acknowledged'
+  | 'mitigating'
+  | 'action'
+  | 'action-failed'
+  | 'action-reverted'
+  | 'note'
+  | 'overdue'
+  | 'resolved'
+  | 'reopened';
+
+/** One step in an incident's life. */
+export interface TimelineEntry {
+  /** Clock time (epoch ms). */
+  at: number;
+  kind: TimelineKind;
+  /** Who did it: `firebreak` for automatic steps, else the caller's identity. */
+  by: string;
+  /** Human-readable description. */
+  message: string;
+  /** Structured detail (signal values, action execution id, params…). */
+  data?: Record<string, unknown>;
+}
+
+/** A follow-up task recorded on an incident. */
+export interface ActionItem {
+  id: string;
+  text: string;
+  owner?: string;
+  done: boolean;
+}
+
+/** A signal reading kept on an incident (at open, and the worst seen). */
+export interface SignalReading {
+  /** What was measured, e.g. `p95 latency`. */
+  name: string;
+  value: number;
+  unit: 'ms' | 'ratio' | 'count' | 'number';
+  /** The threshold it was compared with, if any. */
+  threshold?: number;
+  at: number;
+}
+
+/**
+ * An incident, as stored, logged and served.
+ *
+ * @example
+ * ```ts
+ * monitor.on('incident:opened', (i) => console.log(`[${i.priority}] ${i.type}: ${i.summary}`));
+ * ```
+ */
+export interface Incident {
+  /** Sortable, unique id (time-ordered). */
+  id: string;
+  type: IncidentType;
+  /** What the incident is about: `service`, a route, a cache, a feature… */
+  scope: string;
+  severity: Severity;
+  priority: Priority;
+  status: IncidentStatus;
+  summary: string;
+  /** Opened by a detector (`auto`) or by a person (`manual`). */
+  source: 'auto' | 'manual';
+  /** Detector or SLO that raised it, when automatic. */
+  detector?: string;
+  signalAtOpen?: SignalReading;
+  signalPeak?: SignalReading;
+  /** When the condition was first seen (before `forMs` elapsed). */
+  detectedAt: number;
+  openedAt: number;
+  acknowledgedAt?: number;
+  acknowledgedBy?: string;
+  mitigatingAt?: number;
+  resolvedAt?: number;
+  resolvedBy?: string;
+  /** resolvedAt − openedAt, once resolved. */
+  durationMs?: number;
+  /** Set when not acknowledged within the priority's response time. */
+  overdueAt?: number;
+  reopenCount: number;
+  notes: string[];
+  rootCause?: string;
+  actionItems: ActionItem[];
+  timeline: TimelineEntry[];
+}

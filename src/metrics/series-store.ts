@@ -1,0 +1,188 @@
+import { BucketLayout, promBucketMap, quantilesFromCounts, type PromBucketMap } from './log-buckets.js';
+import { LatencyWindow, REQUESTS, FAILURES, RATE_LIMITED, type LatencySummary } from './latency-window.js';
+import { CounterRing } from './counter-ring.js';
+
+/** Name of the series that absorbs routes or caches beyond the cap. */
+export const OTHER = '__other__';
+
+/** Window figures of one request series, as `stats()` reports them. */
+export interface RouteStats {
+  requests: number;
+  failures: number;
+  rateLimited: number;
+  /** successes / requests, or null with no requests in the window. */
+  successRate: number | null;
+  latencyMs: LatencySummary;
+}
+
+/** Window figures of one cache, as `stats()` reports them. */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  errors: number;
+  /** hits / (hits + misses + errors), or null with no lookups in the window. */
+  hitRate: number | null;
+}
+
+export const HIT = 0;
+export const MISS = 1;
+export const ERROR = 2;
+
+/** A cache's rolling counters and cumulative totals. */
+export class CacheSeries {
+  readonly ring: CounterRing;
+  readonly cumulative = new Float64Array(3);
+  constructor(slotMs: number, slots: number) {
+    this.ring = new CounterRing(slotMs, slots, 3);
+  }
+  record(now: number, result: number): void {
+    this.ring.add(now, result);
+    this.cumulative[result]!++;
+  }
+  stats(now: number): CacheStats {
+    const hits = this.ring.total(now, HIT);
+    const misses = this.ring.total(now, MISS);
+    const errors = this.ring.total(now, ERROR);
+    const n = hits + misses + errors;
+    return { hits, misses, errors, hitRate: n > 0 ? hits / n : null };
+  }
+}
+
+/** Sizing shared by every series of a monitor. */
+export interface SeriesStoreOptions {
+  slotMs: number;
+  slots: number;
+  maxRoutes: number;
+  maxCaches: number;
+  layout: BucketLayout;
+  promBucketsSeconds: readonly number[];
+}
+
+/**
+ * Every series a monitor records into: a bounded map of route series (the
+ * overall series is merged from them when read), and a bounded map of caches.
+ */
+export class SeriesStore {
+  readonly layout: BucketLayout;
+  readonly prom: PromBucketMap;
+  readonly slotMs: number;
+  readonly slots: number;
+  readonly routes = new Map<string, LatencyWindow>();
+  readonly caches = new Map<string, CacheSeries>();
+  /** Records that went to `__other__` because the route cap was reached. */
+  routeOverflow = 0;
+  /** Cache records that went to `__other__` because the cache cap was reached. */
+  cacheOverflow = 0;
+  private readonly maxRoutes: number;
+  private readonly maxCaches: number;
+  private readonly scratch: Float64Array;
+
+  constructor(opts: SeriesStoreOptions) {
+    this.layout = opts.layout;
+    this.slotMs = opts.slotMs;
+    this.slots = opts.slots;
+    this.maxRoutes = opts.maxRoutes;
+    this.maxCaches = opts.maxCaches;
+    this.prom = promBucketMap(opts.layout, opts.promBucketsSeconds);
+    this.scratch = new Float64Array(opts.layout.size);
+  }
+
+  /** The series for `route`, creating it (or falling back to `__other__` past the cap). */
+  route(route: string): LatencyWindow {
+    const s = this.routes.get(route);
+    if (s !== undefined) return s;
+    if (this.routes.size >= this.maxRoutes) {
+      this.routeOverflow++;
+      return this.routes.get(OTHER) ?? this.createRoute(OTHER);
+    }
+    return this.createRoute(route);
+  }
+
+  /** The series for `name`, creating it (or `__other__` past the cap). */
+  cache(name: string): CacheSeries {
+    const s = this.caches.get(name);
+    if (s !== undefined) return s;
+    if (this.caches.size >= this.maxCaches) {
+      this.cacheOverflow++;
+      return this.caches.get(OTHER) ?? this.createCache(OTHER);
+    }
+    const c = new CacheSeries(this.slotMs, this.slots);
+    this.caches.set(name, c);
+    return c;
+  }
+
+  /** Stats of one route over the window ending at `now`. */
+  routeStats(series: LatencyWindow, now: number): RouteStats {
+    const latencyMs = series.summary(now);
+    const requests = series.total(REQUESTS);
+    const failures = series.total(FAILURES);
+    return {
+      requests,
+      failures,
+      rateLimited: series.total(RATE_LIMITED),
+      successRate: requests > 0 ? (requests - failures) / requests : null,
+      latencyMs,
+    };
+  }
+
+  /**
+   * Totals and quantiles over all routes (the overall series), merged at read
+   * time so recording touches one series only.
+   */
+  overall(now: number, qs: readonly number[] = [0.5, 0.9, 0.95, 0.99]): { stats: RouteStats; quantiles: (number | null)[] } {
+    const counts = this.scratch;
+    counts.fill(0);
+    let requests = 0;
+    let failures = 0;
+    let rateLimited = 0;
+    let max = 0;
+    for (const s of this.routes.values()) {
+      s.advance(now);
+      const n = s.total(REQUESTS);
+      if (n === 0) continue;
+      requests += n;
+      failures += s.total(FAILURES);
+      rateLimited += s.total(RATE_LIMITED);
+      const m = s.max();
+      if (m > max) max = m;
+      s.addCountsTo(counts);
+    }
+    const std = quantilesFromCounts(this.layout, counts, requests, [0.5, 0.9, 0.95, 0.99], max);
+    const quantiles = qs === undefined ? std : quantilesFromCounts(this.layout, counts, requests, qs, max);
+    return {
+      stats: {
+        requests,
+        failures,
+        rateLimited,
+        successRate: requests > 0 ? (requests - failures) / requests : null,
+        latencyMs: {
+          p50: std[0] ?? null,
+          p90: std[1] ?? null,
+          p95: std[2] ?? null,
+          p99: std[3] ?? null,
+          max: requests > 0 ? max : null,
+        },
+      },
+      quantiles,
+    };
+  }
+
+  /** Values clamped to the histogram's range, across all routes. */
+  clamped(): number {
+    let n = 0;
+    for (const s of this.routes.values()) n += s.clamped;
+    return n;
+  }
+
+  private createRoute(route: string): LatencyWindow {
+    const s = new LatencyWindow(this.layout, this.slotMs, this.slots, this.prom);
+    this.routes.set(route, s);
+    return s;
+  }
+
+  private createCache(name: string): CacheSeries {
+    const c = new CacheSeries(this.slotMs, this.slots);
+    this.caches.set(name, c);
+    return c;
+  }
+}

@@ -1,0 +1,488 @@
+import type { Registry } from 'prom-client';
+import { every, systemClock, type Clock } from './clock.js';
+import { monitorOptionsSchema, parseConfig, type MonitorOptions, type ResolvedMonitorOptions } from './config.js';
+import { SafeEmitter } from './events.js';
+import { BucketLayout } from './metrics/log-buckets.js';
+import { processProbes, type ResourceProbes } from './metrics/process.js';
+import { leLabel, newRegistry, registerCollector } from './metrics/prometheus.js';
+import { SeriesStore, HIT, MISS, ERROR, type CacheStats, type RouteStats } from './metrics/series-store.js';
+import { SloEvaluator, type SloResult, type SloStatus } from './slo/evaluate.js';
+
+/**
+ * One finished request, as the host reports it.
+ *
+ * @example
+ * ```ts
+ * monitor.recordRequest({ route: 'GET /search', durationMs: 183, status: 200 });
+ * ```
+ */
+export interface RequestRecord {
+  /** Route template (`GET /users/:id`), never the raw URL: each distinct value is a series. */
+  route: string;
+  /** Duration in milliseconds (finite, ≥ 0). */
+  durationMs: number;
+  /** HTTP status; classified by `classify` (default: < 500 is success). 429 is also counted as rate-limited. */
+  status?: number;
+  /** Explicit outcome; wins over `status`. */
+  ok?: boolean;
+}
+
+/** What `end()` of {@link Monitor.startTimer} accepts. */
+export interface TimerOutcome {
+  status?: number;
+  ok?: boolean;
+}
+
+/** A change of an SLO's status between two evaluations. */
+export interface SloTransition {
+  slo: string;
+  from: SloStatus;
+  to: SloStatus;
+  result: SloResult;
+}
+
+/**
+ * What `evaluate()` returns: every SLO's result and what changed since the
+ * previous evaluation.
+ */
+export interface EvaluationReport {
+  /** Clock time of the evaluation (epoch ms). */
+  at: number;
+  slos: SloResult[];
+  /** SLO status changes since the previous evaluation. */
+  transitions: SloTransition[];
+}
+
+/** Why a record was rejected. */
+export type RejectReason = 'durationMs' | 'route' | 'status' | 'cache';
+
+/** `stats().rejected`-adjacent detail and bounds, for diagnosis. */
+export interface RecordingHealth {
+  /** Rejected records by the field that was wrong. */
+  rejectedBy: Record<RejectReason, number>;
+  /** Records that went to `__other__` because `maxRoutes` was reached. */
+  routeOverflow: number;
+  /** Cache records that went to `__other__` because `maxCaches` was reached. */
+  cacheOverflow: number;
+  /** Durations outside the histogram range, clamped to it (still counted). */
+  clamped: number;
+  /** Event listeners that threw (contained). */
+  listenerErrors: number;
+}
+
+/**
+ * The JSON snapshot of `monitor.stats()`.
+ *
+ * @example
+ * ```ts
+ * const { overall, routes } = monitor.stats();
+ * console.log(overall.latencyMs.p95, routes['GET /search']?.successRate);
+ * ```
+ */
+export interface MonitorStats {
+  service: string;
+  /** Clock time of the snapshot. */
+  at: number;
+  windowMs: number;
+  overall: RouteStats;
+  routes: Record<string, RouteStats>;
+  caches: Record<string, CacheStats>;
+  /** Records rejected for bad input (NaN or negative duration, non-string route…). */
+  rejected: number;
+  recording: RecordingHealth;
+  slos: SloResult[];
+}
+
+/**
+ * Events a monitor emits. Listeners that throw are contained and counted.
+ *
+ * @example
+ * ```ts
+ * monitor.on('slo:breach', (r) => console.warn(`${r.name} breached: ${r.value}`));
+ * ```
+ */
+export interface MonitorEvents {
+  /** An SLO entered `breach`. */
+  'slo:breach': (result: SloResult) => void;
+  /** An SLO entered `warning`. */
+  'slo:warning': (result: SloResult) => void;
+  /** An SLO left `breach` or `warning` for `ok`. */
+  'slo:recovered': (result: SloResult) => void;
+  /** Any SLO status change. */
+  'slo:changed': (transition: SloTransition) => void;
+  /** An evaluation finished. */
+  evaluated: (report: EvaluationReport) => void;
+}
+
+const CACHE_RESULT = { hit: HIT, miss: MISS, error: ERROR } as const;
+const STATUS_CODE: Record<SloStatus, number> = { 'no-data': -1, ok: 0, warning: 1, breach: 2 };
+
+/**
+ * An in-process monitor: records requests and cache lookups into rolling
+ * windows, evaluates SLOs, emits events and exposes Prometheus metrics.
+ * Create one with {@link createMonitor}.
+ */
+export class Monitor extends SafeEmitter<MonitorEvents> {
+  /** The service name. */
+  readonly service: string;
+  /** The clock every part of this monitor uses. */
+  readonly clock: Clock;
+  /** The prom-client registry holding this monitor's metrics. */
+  readonly registry: Registry;
+  /** Validated options, defaults applied. */
+  readonly options: ResolvedMonitorOptions;
+  /** @internal */
+  readonly store: SeriesStore;
+  private readonly evaluator: SloEvaluator;
+  private readonly probes: ResourceProbes;
+  private readonly classify: ((status: number) => boolean) | undefined;
+  private readonly rejectedBy: Record<RejectReason, number> = { durationMs: 0, route: 0, status: 0, cache: 0 };
+  private rejectedTotal = 0;
+  private lastStatus = new Map<string, SloStatus>();
+  private cancelSchedule: (() => void) | undefined;
+  private lastReport: EvaluationReport | undefined;
+
+  constructor(options: MonitorOptions) {
+    super();
+    const opts = parseConfig(monitorOptionsSchema, 'monitor options', options);
+    this.options = opts;
+    this.service = opts.service;
+    this.clock = opts.clock ?? systemClock;
+    this.classify = opts.classify;
+    this.store = new SeriesStore({
+      slotMs: opts.window.slotMs,
+      slots: opts.window.durationMs / opts.window.slotMs,
+      maxRoutes: opts.maxRoutes,
+      maxCaches: opts.maxCaches,
+      layout: new BucketLayout(opts.histogram),
+      promBucketsSeconds: opts.prometheus.buckets,
+    });
+    this.probes = { ...processProbes(), ...opts.probes };
+    const clock = this.clock;
+    this.evaluator = new SloEvaluator({
+      slos: opts.slos,
+      store: this.store,
+      probes: this.probes,
+      minSamples: opts.minSamples,
+      monotonic: () => clock.monotonic(),
+    });
+    this.registry = opts.prometheus.registry ?? newRegistry();
+    this.registerMetrics(opts.prometheus.prefix);
+  }
+
+  /**
+   * Records one finished request. Never throws: bad input (NaN, negative or
+   * infinite duration, non-string route, non-numeric status) is rejected and
+   * counted in `stats().rejected`.
+   *
+   * @example
+   * ```ts
+   * monitor.recordRequest({ route: 'GET /search', durationMs: 183, status: 200 });
+   * ```
+   */
+  recordRequest(record: RequestRecord): void {
+    if (typeof record !== 'object' || record === null) return this.reject('route');
+    const d = record.durationMs;
+    if (typeof d !== 'number' || !(d >= 0) || d === Infinity) return this.reject('durationMs');
+    const route = record.route;
+    if (typeof route !== 'string') return this.reject('route');
+    const status = record.status;
+    const ok = record.ok;
+    let failure: boolean;
+    if (typeof ok === 'boolean') failure = !ok;
+    else if (status === undefined) failure = false;
+    else if (typeof status !== 'number' || !(status >= 0)) return this.reject('status');
+    else failure = this.isFailure(status);
+    this.store.route(route).record(this.clock.now(), d, failure, status === 429);
+  }
+
+  /**
+   * Records a cache lookup: `true`/`'hit'`, `false`/`'miss'`, or `'error'`.
+   *
+   * @example
+   * ```ts
+   * monitor.recordCache('search', cached !== undefined);
+   * monitor.recordCache('search', 'error');
+   * ```
+   */
+  recordCache(cache: string, result: boolean | 'hit' | 'miss' | 'error'): void {
+    if (typeof cache !== 'string') return this.reject('cache');
+    const r = result === true ? HIT : result === false ? MISS : CACHE_RESULT[result as 'hit'];
+    if (r === undefined) return this.reject('cache');
+    this.store.cache(cache).record(this.clock.now(), r);
+  }
+
+  /**
+   * Starts timing a request on `route`; call the returned function when it ends.
+   *
+   * @example
+   * ```ts
+   * const end = monitor.startTimer('GET /search');
+   * try { await search(); end({ status: 200 }); } catch { end({ ok: false }); }
+   * ```
+   */
+  startTimer(route: string): (outcome?: TimerOutcome) => void {
+    const started = this.clock.monotonic();
+    let ended = false;
+    return (outcome) => {
+      if (ended) return; // a second end() would double-count
+      ended = true;
+      const rec: RequestRecord = { route, durationMs: this.clock.monotonic() - started };
+      if (outcome?.status !== undefined) rec.status = outcome.status;
+      if (outcome?.ok !== undefined) rec.ok = outcome.ok;
+      this.recordRequest(rec);
+    };
+  }
+
+  /**
+   * Runs `fn` and records its duration and outcome on `route`: a throw (or a
+   * rejected promise) is a failure and is rethrown.
+   *
+   * @example
+   * ```ts
+   * const results = await monitor.track('GET /search', () => search(query));
+   * ```
+   */
+  track<T>(route: string, fn: () => T): T {
+    const end = this.startTimer(route);
+    let result: T;
+    try {
+      result = fn();
+    } catch (err) {
+      end({ ok: false });
+      throw err;
+    }
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).then(
+        (v) => {
+          end({ ok: true });
+          return v;
+        },
+        (err: unknown) => {
+          end({ ok: false });
+          throw err;
+        },
+      ) as T;
+    }
+    end({ ok: true });
+    return result;
+  }
+
+  /**
+   * Evaluates every SLO now, emits events for status changes, and returns
+   * the results and what changed.
+   *
+   * @example
+   * ```ts
+   * const report = monitor.evaluate();
+   * for (const t of report.transitions) console.log(`${t.slo}: ${t.from} → ${t.to}`);
+   * ```
+   */
+  evaluate(): EvaluationReport {
+    const at = this.clock.now();
+    this.evaluator.sampleResources();
+    const slos = this.evaluator.evaluate(at);
+    const transitions: SloTransition[] = [];
+    for (const result of slos) {
+      const from = this.lastStatus.get(result.name) ?? 'no-data';
+      if (from !== result.status) {
+        transitions.push({ slo: result.name, from, to: result.status, result });
+        this.lastStatus.set(result.name, result.status);
+      }
+    }
+    const report: EvaluationReport = { at, slos, transitions };
+    this.lastReport = report;
+    for (const t of transitions) {
+      this.emit('slo:changed', t);
+      if (t.to === 'breach') this.emit('slo:breach', t.result);
+      else if (t.to === 'warning') this.emit('slo:warning', t.result);
+      else if (t.to === 'ok' && (t.from === 'breach' || t.from === 'warning')) this.emit('slo:recovered', t.result);
+    }
+    this.emit('evaluated', report);
+    return report;
+  }
+
+  /** The most recent `evaluate()` report, if any. */
+  get lastEvaluation(): EvaluationReport | undefined {
+    return this.lastReport;
+  }
+
+  /**
+   * A JSON snapshot of the window: overall, per route, per cache, SLOs and
+   * recording health. Computing it has no side effects on SLO state.
+   *
+   * @example
+   * ```ts
+   * res.json(monitor.stats());
+   * ```
+   */
+  stats(): MonitorStats {
+    const now = this.clock.now();
+    const store = this.store;
+    const routes = Object.fromEntries([...store.routes].map(([name, s]) => [name, store.routeStats(s, now)]));
+    const caches = Object.fromEntries([...store.caches].map(([name, c]) => [name, c.stats(now)]));
+    return {
+      service: this.service,
+      at: now,
+      windowMs: store.slotMs * store.slots,
+      overall: store.overall(now).stats,
+      routes,
+      caches,
+      rejected: this.rejectedTotal,
+      recording: {
+        rejectedBy: { ...this.rejectedBy },
+        routeOverflow: store.routeOverflow,
+        cacheOverflow: store.cacheOverflow,
+        clamped: store.clamped(),
+        listenerErrors: this.listenerErrors,
+      },
+      slos: this.evaluator.evaluate(now),
+    };
+  }
+
+  /**
+   * Prometheus text exposition of this monitor's registry.
+   *
+   * @example
+   * ```ts
+   * res.setHeader('content-type', monitor.registry.contentType);
+   * res.end(await monitor.metrics());
+   * ```
+   */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /**
+   * Schedules `evaluate()` every `evaluateEveryMs` on the monitor's clock and
+   * starts resource sampling. Idempotent.
+   *
+   * @example
+   * ```ts
+   * monitor.start();
+   * process.on('SIGTERM', () => monitor.stop());
+   * ```
+   */
+  start(): this {
+    if (this.cancelSchedule !== undefined) return this;
+    this.probes.start();
+    this.cancelSchedule = every(this.clock, this.options.evaluateEveryMs, () => {
+      try {
+        this.evaluate();
+      } catch {
+        // evaluate() contains its own failures; this guards the timer itself.
+      }
+    });
+    return this;
+  }
+
+  /** Cancels everything `start()` scheduled, leaving Node free to exit. */
+  stop(): this {
+    this.cancelSchedule?.();
+    this.cancelSchedule = undefined;
+    this.probes.stop();
+    return this;
+  }
+
+  /** True between `start()` and `stop()`. */
+  get running(): boolean {
+    return this.cancelSchedule !== undefined;
+  }
+
+  private isFailure(status: number): boolean {
+    if (this.classify === undefined) return status >= 500;
+    try {
+      return !this.classify(status);
+    } catch {
+      return status >= 500;
+    }
+  }
+
+  private reject(reason: RejectReason): void {
+    this.rejectedTotal++;
+    this.rejectedBy[reason]++;
+  }
+
+  private registerMetrics(prefix: string): void {
+    const reg = this.registry;
+    const store = this.store;
+    const clock = this.clock;
+    registerCollector(reg, `${prefix}request_duration_seconds`, `Request duration of ${this.service} by route template.`, 'histogram', () => {
+      const out = [];
+      const bounds = store.prom.boundsMs;
+      for (const [route, s] of store.routes) {
+        let cum = 0;
+        for (let i = 0; i < bounds.length; i++) {
+          cum += s.promCounts[i]!;
+          out.push({ metricName: `${prefix}request_duration_seconds_bucket`, labels: { route, le: leLabel(bounds[i]!) }, value: cum });
+        }
+        out.push({ metricName: `${prefix}request_duration_seconds_sum`, labels: { route }, value: s.cumulative.sumMs / 1000 });
+        out.push({ metricName: `${prefix}request_duration_seconds_count`, labels: { route }, value: s.cumulative.requests });
+      }
+      return out;
+    });
+    registerCollector(reg, `${prefix}requests_total`, 'Requests by route template and outcome.', 'counter', () => {
+      const out = [];
+      for (const [route, s] of store.routes) {
+        const c = s.cumulative;
+        out.push({ labels: { route, outcome: 'success' }, value: c.requests - c.failures });
+        out.push({ labels: { route, outcome: 'failure' }, value: c.failures });
+      }
+      return out;
+    });
+    registerCollector(reg, `${prefix}requests_rate_limited_total`, 'Requests answered 429, by route template.', 'counter', () =>
+      [...store.routes].map(([route, s]) => ({ labels: { route }, value: s.cumulative.rateLimited })),
+    );
+    registerCollector(reg, `${prefix}cache_requests_total`, 'Cache lookups by cache and result.', 'counter', () => {
+      const out = [];
+      for (const [cache, c] of store.caches) {
+        out.push({ labels: { cache, result: 'hit' }, value: c.cumulative[HIT]! });
+        out.push({ labels: { cache, result: 'miss' }, value: c.cumulative[MISS]! });
+        out.push({ labels: { cache, result: 'error' }, value: c.cumulative[ERROR]! });
+      }
+      return out;
+    });
+    registerCollector(reg, `${prefix}records_rejected_total`, 'Records rejected for bad input, by field.', 'counter', () =>
+      Object.entries(this.rejectedBy).map(([field, value]) => ({ labels: { field }, value })),
+    );
+    // SLO gauges are computed at scrape time without touching SLO transition state.
+    let scrape: { at: number; slos: SloResult[] } | undefined;
+    const slosAt = (): SloResult[] => {
+      const now = clock.now();
+      if (scrape === undefined || scrape.at !== now) scrape = { at: now, slos: this.evaluator.evaluate(now) };
+      return scrape.slos;
+    };
+    registerCollector(reg, `${prefix}slo_value`, 'Current SLO value (ms for latency, ratio otherwise); NaN without data.', 'gauge', () =>
+      slosAt().map((r) => ({ labels: { slo: r.name, kind: r.kind }, value: r.value ?? NaN })),
+    );
+    registerCollector(reg, `${prefix}slo_target`, 'SLO target (threshold or objective).', 'gauge', () =>
+      slosAt().map((r) => ({ labels: { slo: r.name, kind: r.kind }, value: r.target })),
+    );
+    registerCollector(reg, `${prefix}slo_status`, 'SLO status: -1 no data, 0 ok, 1 warning, 2 breach.', 'gauge', () =>
+      slosAt().map((r) => ({ labels: { slo: r.name, kind: r.kind }, value: STATUS_CODE[r.status] })),
+    );
+  }
+}
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/**
+ * Creates a monitor. Options are validated: invalid ones throw a
+ * `ConfigError` naming every bad field.
+ *
+ * @example
+ * ```ts
+ * import { createMonitor } from 'firebreak';
+ * const monitor = createMonitor({
+ *   service: 'search-api',
+ *   slos: [{ name: 'latency-p95', kind: 'latency', quantile: 0.95, thresholdMs: 800 }],
+ * });
+ * monitor.recordRequest({ route: 'GET /search', durationMs: 183, status: 200 });
+ * monitor.evaluate();
+ * ```
+ */
+export function createMonitor(options: MonitorOptions): Monitor {
+  return new Monitor(options);
+}
