@@ -31,131 +31,173 @@ const U16_WRAP = 65_536;
  * One request series (a route, or `__other__`): a rolling window of latency
  * histograms and outcome counters, plus cumulative twins for Prometheus.
  *
- * Per-slot bucket counts are 16-bit to keep a series under 64 KiB at the
- * default window; a cell that wraps is carried in a small map, so no count is
- * lost. The window aggregate `agg` is maintained on write and on expiry, so
- * reading a quantile scans one array, never the slots.
+ * Memory: per-slot bucket counts are 16-bit, so a series stays under 64 KiB
+ * at the default window (30 slots × 986 buckets); a cell that wraps is carried
+ * in a small map, so no count is lost. All arrays are views of one
+ * ArrayBuffer per series, which saves the per-buffer overhead and keeps what
+ * a record touches close together.
+ *
+ * Recording touches only the head slot. The sums over the window's other
+ * ("closed") slots — bucket counts and counter fields — and the cumulative
+ * totals of expired slots are folded in when the head moves (once per slot),
+ * so a record is a handful of typed-array writes and a read is one pass over
+ * the closed sums plus the head, never over every slot.
  */
 export class LatencyWindow {
   readonly layout: BucketLayout;
   readonly slotMs: number;
   readonly slots: number;
+  /** Bucket counts per slot: `slots × layout.size` 16-bit cells. */
   private readonly ring: Uint16Array;
-  private readonly agg: Uint32Array;
+  /** Bucket counts summed over the closed slots (32-bit: 4.29e9 per bucket per window). */
+  private readonly closedAgg: Uint32Array;
+  /** Where reads merge closed and head counts; shared by the series of a store. */
+  private readonly scratch: Float64Array;
+  /** Per-slot counter fields (REQUESTS, FAILURES, RATE_LIMITED); 32-bit per slot. */
   private readonly counts: Uint32Array;
-  private readonly windowTotals = new Float64Array(FIELDS);
-  private readonly slotMax: Float64Array;
+  /**
+   * Every other number: per-slot max, Prometheus bucket counts, closed and
+   * expired counter totals, the cumulative sum.
+   */
+  private readonly cells: Float64Array;
+  private readonly maxOff = 0;
+  private readonly promOff: number;
+  private readonly closedOff: number;
+  private readonly expiredOff: number;
+  private readonly sumOff: number;
+  private readonly promSize: number;
+  /** Overflow of 16-bit ring cells: cell → number of wraps. */
   private carry: Map<number, number> | undefined;
+  /** Absolute slot number (time / slotMs) of the head, -1 before the first record. */
   private head = -1;
   private headIndex = 0;
-  /** Cumulative counts per Prometheus bucket (see {@link LatencyWindow.promBuckets}). */
-  readonly promCounts: Float64Array;
-  readonly cumulative: CumulativeTotals = { requests: 0, failures: 0, rateLimited: 0, sumMs: 0 };
+  /** Offsets of the head slot in `ring` (bucket counts), `counts` and `cells` (max). */
+  private headBase = 0;
+  private countBase = 0;
+  private maxCell = 0;
+  /** Clock time at which the head slot ends: the only time check on the hot path. */
+  private headEnd = -Infinity;
   /** Values recorded outside the layout's range (clamped, still counted). */
   clamped = 0;
   private readonly promIndex: Uint8Array;
-
   private readonly promBoundsMs: Float64Array;
 
-  constructor(layout: BucketLayout, slotMs: number, slots: number, prom: PromBucketMap) {
+  constructor(layout: BucketLayout, slotMs: number, slots: number, prom: PromBucketMap, scratch: Float64Array = new Float64Array(layout.size)) {
     this.layout = layout;
     this.slotMs = slotMs;
     this.slots = slots;
-    this.ring = new Uint16Array(slots * layout.size);
-    this.agg = new Uint32Array(layout.size);
-    this.counts = new Uint32Array(slots * FIELDS);
-    this.slotMax = new Float64Array(slots);
+    this.scratch = scratch;
     this.promIndex = prom.index;
     this.promBoundsMs = prom.boundsMs;
-    this.promCounts = new Float64Array(prom.boundsMs.length);
+    this.promSize = prom.boundsMs.length;
+    this.promOff = this.maxOff + slots;
+    this.closedOff = this.promOff + this.promSize;
+    this.expiredOff = this.closedOff + FIELDS;
+    this.sumOff = this.expiredOff + FIELDS;
+    // One buffer, widest elements first so every view stays aligned.
+    const floats = this.sumOff + 1;
+    const buffer = new ArrayBuffer(8 * floats + 4 * layout.size + 4 * slots * FIELDS + 2 * slots * layout.size);
+    let at = 0;
+    this.cells = new Float64Array(buffer, at, floats);
+    at += 8 * floats;
+    this.closedAgg = new Uint32Array(buffer, at, layout.size);
+    at += 4 * layout.size;
+    this.counts = new Uint32Array(buffer, at, slots * FIELDS);
+    at += 4 * slots * FIELDS;
+    this.ring = new Uint16Array(buffer, at, slots * layout.size);
   }
 
   /** Records one request at time `now`. The hot path: no allocation. */
   record(now: number, durationMs: number, failure: boolean, rateLimited: boolean): void {
-    const abs = Math.floor(now / this.slotMs);
-    if (abs !== this.head) this.roll(abs);
+    // A clock that went back keeps writing to the head slot.
+    if (now >= this.headEnd) this.roll(Math.floor(now / this.slotMs));
     const layout = this.layout;
     const b = layout.index(durationMs);
-    if (b === 0 || b === layout.last) {
-      if (layout.clamps(durationMs)) this.clamped++;
-    }
-    const cell = this.headIndex * layout.size + b;
-    const v = (this.ring[cell]! + 1) & 0xffff;
-    this.ring[cell] = v;
+    if ((b === 0 || b === layout.last) && layout.clamps(durationMs)) this.clamped++;
+    const ring = this.ring;
+    const cell = this.headBase + b;
+    const v = (ring[cell]! + 1) & 0xffff;
+    ring[cell] = v;
     if (v === 0) this.addCarry(cell);
-    this.agg[b]!++;
-    const base = this.headIndex * FIELDS;
-    this.counts[base]!++;
-    this.windowTotals[REQUESTS]!++;
-    const cum = this.cumulative;
-    cum.requests++;
-    cum.sumMs += durationMs;
-    if (failure) {
-      this.counts[base + FAILURES]!++;
-      this.windowTotals[FAILURES]!++;
-      cum.failures++;
-    }
-    if (rateLimited) {
-      this.counts[base + RATE_LIMITED]!++;
-      this.windowTotals[RATE_LIMITED]!++;
-      cum.rateLimited++;
-    }
-    if (durationMs > this.slotMax[this.headIndex]!) this.slotMax[this.headIndex] = durationMs;
+    const counts = this.counts;
+    const cb = this.countBase;
+    counts[cb]!++;
+    if (failure) counts[cb + FAILURES]!++;
+    if (rateLimited) counts[cb + RATE_LIMITED]!++;
+    const cells = this.cells;
+    cells[this.sumOff]! += durationMs;
+    const m = this.maxCell;
+    if (durationMs > cells[m]!) cells[m] = durationMs;
     // A log bucket may straddle a Prometheus bound: comparing the value keeps `le` exact.
     let p = this.promIndex[b]!;
     while (durationMs > this.promBoundsMs[p]!) p++;
-    this.promCounts[p]!++;
+    cells[this.promOff + p]!++;
   }
 
   /** Brings the window up to `now`, expiring old slots. */
   advance(now: number): void {
-    this.roll(Math.floor(now / this.slotMs));
+    if (now >= this.headEnd) this.roll(Math.floor(now / this.slotMs));
   }
 
   /** Window total of a counter field (`REQUESTS`, `FAILURES`, `RATE_LIMITED`). Call {@link advance} first. */
   total(field: number): number {
-    return this.windowTotals[field]!;
+    return this.cells[this.closedOff + field]! + this.counts[this.countBase + field]!;
+  }
+
+  /** Totals since the series was created, for Prometheus counters. */
+  get cumulative(): CumulativeTotals {
+    const all = (f: number): number => this.cells[this.expiredOff + f]! + this.total(f);
+    return { requests: all(REQUESTS), failures: all(FAILURES), rateLimited: all(RATE_LIMITED), sumMs: this.cells[this.sumOff]! };
+  }
+
+  /**
+   * Requests since the series was created that fell in Prometheus bucket `i`
+   * (between bound i-1 exclusive and bound i inclusive; not yet summed across `le`).
+   */
+  promCount(i: number): number {
+    return this.cells[this.promOff + i]!;
   }
 
   /** Largest value in the window, or 0 when empty. Call {@link advance} first. */
   max(): number {
     let m = 0;
-    for (let i = 0; i < this.slots; i++) if (this.slotMax[i]! > m) m = this.slotMax[i]!;
+    const cells = this.cells;
+    for (let i = this.maxOff; i < this.maxOff + this.slots; i++) if (cells[i]! > m) m = cells[i]!;
     return m;
   }
 
-  /** Adds this window's bucket counts into `into` (for merged series such as the overall one). */
+  /** Adds this window's bucket counts into `into` (for merged series such as the overall one). Call {@link advance} first. */
   addCountsTo(into: Float64Array): void {
-    const agg = this.agg;
-    for (let b = 0; b < agg.length; b++) {
-      const c = agg[b]!;
-      if (c !== 0) into[b]! += c;
+    const closed = this.closedAgg;
+    const ring = this.ring;
+    const base = this.headBase;
+    for (let b = 0; b < closed.length; b++) into[b]! += closed[b]! + ring[base + b]!;
+    if (this.carry !== undefined && this.carry.size > 0) {
+      for (const [cell, wraps] of this.carry) {
+        if (cell >= base && cell < base + closed.length) into[cell - base]! += wraps * U16_WRAP;
+      }
     }
   }
 
   /** Quantiles (ascending `qs`) over the window. Call {@link advance} first. */
   quantiles(qs: readonly number[]): (number | null)[] {
-    return quantilesFromCounts(this.layout, this.agg, this.windowTotals[REQUESTS]!, qs, this.max());
+    const scratch = this.scratch;
+    scratch.fill(0);
+    this.addCountsTo(scratch);
+    return quantilesFromCounts(this.layout, scratch, this.total(REQUESTS), qs, this.max());
   }
 
   /** p50/p90/p95/p99/max over the window ending at `now`. */
   summary(now: number): LatencySummary {
     this.advance(now);
     const [p50, p90, p95, p99] = this.quantiles([0.5, 0.9, 0.95, 0.99]);
-    const n = this.windowTotals[REQUESTS]!;
+    const n = this.total(REQUESTS);
     return { p50: p50 ?? null, p90: p90 ?? null, p95: p95 ?? null, p99: p99 ?? null, max: n > 0 ? this.max() : null };
   }
 
-  /** Bytes held by this series' arrays. */
+  /** Bytes held by this series' buffer (the store's scratch and the layout's tables excluded). */
   get bytes(): number {
-    return (
-      this.ring.byteLength +
-      this.agg.byteLength +
-      this.counts.byteLength +
-      this.windowTotals.byteLength +
-      this.slotMax.byteLength +
-      this.promCounts.byteLength
-    );
+    return this.cells.buffer.byteLength;
   }
 
   private addCarry(cell: number): void {
@@ -164,27 +206,50 @@ export class LatencyWindow {
   }
 
   private roll(abs: number): void {
-    if (abs <= this.head) return; // same slot, or the clock went back
+    if (abs <= this.head) return; // the clock went back: keep writing to the head
     const steps = abs - this.head;
+    const cells = this.cells;
     if (this.head < 0 || steps >= this.slots) {
+      // Everything in the window expires at once; keep what cumulative totals need.
+      for (let f = 0; f < FIELDS; f++) cells[this.expiredOff + f]! += this.total(f);
       this.ring.fill(0);
-      this.agg.fill(0);
+      this.closedAgg.fill(0);
       this.counts.fill(0);
-      this.windowTotals.fill(0);
-      this.slotMax.fill(0);
+      cells.fill(0, this.maxOff, this.maxOff + this.slots);
+      cells.fill(0, this.closedOff, this.closedOff + FIELDS);
       this.carry?.clear();
     } else {
+      // The old head becomes a closed slot; the slots the head moves onto leave the window.
+      this.closeHead();
       for (let k = 1; k <= steps; k++) this.expire((this.headIndex + k) % this.slots);
     }
     this.head = abs;
     this.headIndex = abs % this.slots;
+    this.headBase = this.headIndex * this.layout.size;
+    this.countBase = this.headIndex * FIELDS;
+    this.maxCell = this.maxOff + this.headIndex;
+    this.headEnd = (abs + 1) * this.slotMs;
+  }
+
+  private closeHead(): void {
+    const size = this.layout.size;
+    const base = this.headBase;
+    const ring = this.ring;
+    const agg = this.closedAgg;
+    for (let b = 0; b < size; b++) agg[b]! += ring[base + b]!;
+    if (this.carry !== undefined && this.carry.size > 0) {
+      for (const [cell, wraps] of this.carry) {
+        if (cell >= base && cell < base + size) agg[cell - base]! += wraps * U16_WRAP;
+      }
+    }
+    for (let f = 0; f < FIELDS; f++) this.cells[this.closedOff + f]! += this.counts[this.countBase + f]!;
   }
 
   private expire(idx: number): void {
     const size = this.layout.size;
     const base = idx * size;
     const ring = this.ring;
-    const agg = this.agg;
+    const agg = this.closedAgg;
     for (let b = 0; b < size; b++) {
       const c = ring[base + b]!;
       if (c !== 0) {
@@ -200,11 +265,15 @@ export class LatencyWindow {
         }
       }
     }
+    const cells = this.cells;
+    const counts = this.counts;
     const cbase = idx * FIELDS;
     for (let f = 0; f < FIELDS; f++) {
-      this.windowTotals[f]! -= this.counts[cbase + f]!;
-      this.counts[cbase + f] = 0;
+      const c = counts[cbase + f]!;
+      cells[this.closedOff + f]! -= c;
+      cells[this.expiredOff + f]! += c;
+      counts[cbase + f] = 0;
     }
-    this.slotMax[idx] = 0;
+    cells[this.maxOff + idx] = 0;
   }
 }

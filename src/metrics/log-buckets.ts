@@ -15,7 +15,22 @@ export interface BucketLayoutOptions {
 /** The default layout: 0.01 ms .. 1 h at 1 % relative error (986 buckets). */
 export const DEFAULT_BUCKET_LAYOUT: BucketLayoutOptions = { minMs: 0.01, maxMs: 3_600_000, relativeError: 0.01 };
 
-/** Precomputed bucket math, shared by every series of a monitor. */
+/** Index of the high 32-bit word of a float64 in a Uint32Array view (platform endianness). */
+const HI_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+/** Table entries whose cell holds a bucket boundary carry this flag. */
+const STRADDLE = 0x8000;
+
+/**
+ * Precomputed bucket math, shared by every series of a monitor.
+ *
+ * Bucket i holds values in (u(i-1), u(i)] with u(i) = γ^(i+offset). Finding
+ * it with `Math.ceil(Math.log(v) / log γ)` costs a software logarithm (about
+ * 7 ns, more than the rest of a record), so {@link BucketLayout.index} reads
+ * the float's exponent and top mantissa bits instead and looks the bucket up
+ * in a table of cells, each narrower than a bucket. A cell that holds a bucket
+ * boundary is flagged and settled with one comparison, so the result is the
+ * exact bucket, not an approximation.
+ */
 export class BucketLayout {
   readonly minMs: number;
   readonly maxMs: number;
@@ -24,26 +39,64 @@ export class BucketLayout {
   readonly size: number;
   /** Index of the last bucket. */
   readonly last: number;
-  private readonly invLogGamma: number;
   private readonly offset: number;
   private readonly gamma: number;
+  /** Upper bound of each bucket; the last is +Infinity. */
+  private readonly upper: Float64Array;
+  /** Bucket (| STRADDLE) per cell: one row of 2^cellBits cells per binary exponent. */
+  private readonly cells: Uint16Array;
+  private readonly cellBits: number;
+  private readonly cellMask: number;
+  /** Biased binary exponent of the first row. */
+  private readonly firstExponent: number;
+  private readonly f64 = new Float64Array(1);
+  private readonly u32 = new Uint32Array(this.f64.buffer);
 
   constructor(opts: BucketLayoutOptions = DEFAULT_BUCKET_LAYOUT) {
     this.minMs = opts.minMs;
     this.maxMs = opts.maxMs;
     this.relativeError = opts.relativeError;
-    this.gamma = (1 + opts.relativeError) / (1 - opts.relativeError);
-    this.invLogGamma = 1 / Math.log(this.gamma);
-    this.offset = Math.ceil(Math.log(opts.minMs) * this.invLogGamma);
-    this.last = Math.ceil(Math.log(opts.maxMs) * this.invLogGamma) - this.offset;
+    const gamma = (1 + opts.relativeError) / (1 - opts.relativeError);
+    this.gamma = gamma;
+    const invLogGamma = 1 / Math.log(gamma);
+    this.offset = Math.ceil(Math.log(opts.minMs) * invLogGamma);
+    this.last = Math.ceil(Math.log(opts.maxMs) * invLogGamma) - this.offset;
     this.size = this.last + 1;
+    if (this.size >= STRADDLE) throw new RangeError('histogram layout: too many buckets (raise relativeError or narrow the range)');
+    this.upper = new Float64Array(this.size);
+    for (let i = 0; i < this.last; i++) this.upper[i] = Math.pow(gamma, i + this.offset);
+    this.upper[this.last] = Infinity;
+
+    // Cells an eighth of a bucket wide or narrower: few straddle a boundary, none holds two.
+    this.cellBits = Math.min(12, Math.max(6, Math.ceil(Math.log2(8 / (gamma - 1)))));
+    this.cellMask = (1 << this.cellBits) - 1;
+    this.firstExponent = this.exponentOf(opts.minMs);
+    const rows = this.exponentOf(opts.maxMs) - this.firstExponent + 1;
+    const perRow = 1 << this.cellBits;
+    this.cells = new Uint16Array(rows * perRow);
+    let b = 0;
+    for (let r = 0; r < rows; r++) {
+      const scale = Math.pow(2, this.firstExponent + r - 1023);
+      for (let c = 0; c < perRow; c++) {
+        const lo = scale * (1 + c / perRow);
+        const hi = scale * (1 + (c + 1) / perRow);
+        while (this.upper[b]! < lo) b++; // first bucket whose upper bound reaches the cell
+        this.cells[r * perRow + c] = this.upper[b]! < hi ? b | STRADDLE : b;
+      }
+    }
   }
 
   /** Bucket of a non-negative finite value; out-of-range values land in the end buckets. */
   index(valueMs: number): number {
     if (valueMs <= this.minMs) return 0;
-    const i = Math.ceil(Math.log(valueMs) * this.invLogGamma) - this.offset;
-    return i > this.last ? this.last : i;
+    if (valueMs >= this.maxMs) return this.last;
+    this.f64[0] = valueMs;
+    const hi = this.u32[HI_WORD]!;
+    const cell = (((hi >>> 20) - this.firstExponent) << this.cellBits) | ((hi >>> (20 - this.cellBits)) & this.cellMask);
+    const t = this.cells[cell]!;
+    if (t < STRADDLE) return t;
+    const b = t & ~STRADDLE;
+    return valueMs > this.upper[b]! ? b + 1 : b;
   }
 
   /** True when `valueMs` lies outside [minMs, maxMs] and so is clamped. */
@@ -60,7 +113,13 @@ export class BucketLayout {
   /** Upper bound of a bucket (inclusive). */
   upperBound(index: number): number {
     if (index >= this.last) return this.maxMs;
-    return Math.pow(this.gamma, index + this.offset);
+    return this.upper[index]!;
+  }
+
+  /** Biased IEEE-754 exponent of a positive finite number. */
+  private exponentOf(v: number): number {
+    this.f64[0] = v;
+    return this.u32[HI_WORD]! >>> 20;
   }
 }
 

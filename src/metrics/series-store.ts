@@ -75,6 +75,10 @@ export class SeriesStore {
   cacheOverflow = 0;
   private readonly maxRoutes: number;
   private readonly maxCaches: number;
+  /**
+   * Where reads merge bucket counts: `overall()` and every series' `quantiles()`.
+   * Shared because reads run one at a time and finish before the next starts.
+   */
   private readonly scratch: Float64Array;
 
   constructor(opts: SeriesStoreOptions) {
@@ -173,7 +177,7 @@ export class SeriesStore {
   }
 
   private createRoute(route: string): LatencyWindow {
-    const s = new LatencyWindow(this.layout, this.slotMs, this.slots, this.prom);
+    const s = new LatencyWindow(this.layout, this.slotMs, this.slots, this.prom, this.scratch);
     this.routes.set(route, s);
     return s;
   }
