@@ -1,10 +1,11 @@
-import type { Registry } from 'prom-client';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { every, systemClock, type Clock } from './clock.js';
 import { monitorOptionsSchema, parseConfig, type MonitorOptions, type ResolvedMonitorOptions } from './config.js';
 import { SafeEmitter } from './events.js';
 import { BucketLayout } from './metrics/log-buckets.js';
 import { processProbes, type ResourceProbes } from './metrics/process.js';
-import { leLabel, newRegistry, registerCollector } from './metrics/prometheus.js';
+import { leLabel, newRegistry, registerCollector, type CollectFn, type PromSample } from './metrics/prometheus.js';
+import { ConfigError } from './errors.js';
 import { SeriesStore, HIT, MISS, ERROR, type CacheStats, type RouteStats } from './metrics/series-store.js';
 import { SlotTicker } from './metrics/slot-ticker.js';
 import { SloEvaluator, type SloResult, type SloStatus } from './slo/evaluate.js';
@@ -170,7 +171,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       monotonic: () => clock.monotonic(),
     });
     this.registry = opts.prometheus.registry ?? newRegistry();
-    this.registerMetrics(opts.prometheus.prefix);
+    this.registerMetrics(opts.prometheus.prefix, opts.prometheus.defaultMetrics);
   }
 
   /**
@@ -421,12 +422,13 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.rejectedBy[reason]++;
   }
 
-  private registerMetrics(prefix: string): void {
+  private registerMetrics(prefix: string, defaultMetrics: boolean): void {
     const reg = this.registry;
     const store = this.store;
     const clock = this.clock;
-    registerCollector(reg, `${prefix}request_duration_seconds`, `Request duration of ${this.service} by route template.`, 'histogram', () => {
-      const out = [];
+    const metrics: [name: string, help: string, type: 'counter' | 'gauge' | 'histogram', collect: CollectFn][] = [];
+    metrics.push([`${prefix}request_duration_seconds`, `Request duration of ${this.service} by route template.`, 'histogram', () => {
+      const out: PromSample[] = [];
       const bounds = store.prom.boundsMs;
       for (const [route, s] of store.routes) {
         let cum = 0;
@@ -434,35 +436,36 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
           cum += s.promCount(i);
           out.push({ metricName: `${prefix}request_duration_seconds_bucket`, labels: { route, le: leLabel(bounds[i]!) }, value: cum });
         }
-        out.push({ metricName: `${prefix}request_duration_seconds_sum`, labels: { route }, value: s.cumulative.sumMs / 1000 });
-        out.push({ metricName: `${prefix}request_duration_seconds_count`, labels: { route }, value: s.cumulative.requests });
+        const c = s.cumulative;
+        out.push({ metricName: `${prefix}request_duration_seconds_sum`, labels: { route }, value: c.sumMs / 1000 });
+        out.push({ metricName: `${prefix}request_duration_seconds_count`, labels: { route }, value: c.requests });
       }
       return out;
-    });
-    registerCollector(reg, `${prefix}requests_total`, 'Requests by route template and outcome.', 'counter', () => {
-      const out = [];
+    }]);
+    metrics.push([`${prefix}requests_total`, 'Requests by route template and outcome.', 'counter', () => {
+      const out: PromSample[] = [];
       for (const [route, s] of store.routes) {
         const c = s.cumulative;
         out.push({ labels: { route, outcome: 'success' }, value: c.requests - c.failures });
         out.push({ labels: { route, outcome: 'failure' }, value: c.failures });
       }
       return out;
-    });
-    registerCollector(reg, `${prefix}requests_rate_limited_total`, 'Requests answered 429, by route template.', 'counter', () =>
+    }]);
+    metrics.push([`${prefix}requests_rate_limited_total`, 'Requests answered 429, by route template.', 'counter', () =>
       [...store.routes].map(([route, s]) => ({ labels: { route }, value: s.cumulative.rateLimited })),
-    );
-    registerCollector(reg, `${prefix}cache_requests_total`, 'Cache lookups by cache and result.', 'counter', () => {
-      const out = [];
+    ]);
+    metrics.push([`${prefix}cache_requests_total`, 'Cache lookups by cache and result.', 'counter', () => {
+      const out: PromSample[] = [];
       for (const [cache, c] of store.caches) {
         out.push({ labels: { cache, result: 'hit' }, value: c.cumulative[HIT]! });
         out.push({ labels: { cache, result: 'miss' }, value: c.cumulative[MISS]! });
         out.push({ labels: { cache, result: 'error' }, value: c.cumulative[ERROR]! });
       }
       return out;
-    });
-    registerCollector(reg, `${prefix}records_rejected_total`, 'Records rejected for bad input, by field.', 'counter', () =>
+    }]);
+    metrics.push([`${prefix}records_rejected_total`, 'Records rejected for bad input, by field.', 'counter', () =>
       Object.entries(this.rejectedBy).map(([field, value]) => ({ labels: { field }, value })),
-    );
+    ]);
     // SLO gauges are computed at scrape time without touching SLO transition state.
     let scrape: { at: number; slos: SloResult[] } | undefined;
     const slosAt = (): SloResult[] => {
@@ -470,15 +473,34 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       if (scrape === undefined || scrape.at !== now) scrape = { at: now, slos: this.evaluator.evaluate(now) };
       return scrape.slos;
     };
-    registerCollector(reg, `${prefix}slo_value`, 'Current SLO value (ms for latency, ratio otherwise); NaN without data.', 'gauge', () =>
+    metrics.push([`${prefix}slo_value`, 'Current SLO value (ms for latency, ratio otherwise); NaN without data.', 'gauge', () =>
       slosAt().map((r) => ({ labels: { slo: r.name, kind: r.kind }, value: r.value ?? NaN })),
-    );
-    registerCollector(reg, `${prefix}slo_target`, 'SLO target (threshold or objective).', 'gauge', () =>
+    ]);
+    metrics.push([`${prefix}slo_target`, 'SLO target (threshold or objective).', 'gauge', () =>
       slosAt().map((r) => ({ labels: { slo: r.name, kind: r.kind }, value: r.target })),
-    );
-    registerCollector(reg, `${prefix}slo_status`, 'SLO status: -1 no data, 0 ok, 1 warning, 2 breach.', 'gauge', () =>
+    ]);
+    metrics.push([`${prefix}slo_status`, 'SLO status: -1 no data, 0 ok, 1 warning, 2 breach.', 'gauge', () =>
       slosAt().map((r) => ({ labels: { slo: r.name, kind: r.kind }, value: STATUS_CODE[r.status] })),
-    );
+    ]);
+
+    // A shared registry that already holds our names (another monitor, same
+    // prefix) would otherwise fail halfway through registering.
+    const taken = metrics.map(([name]) => name).filter((name) => reg.getSingleMetric(name) !== undefined);
+    if (taken.length > 0) {
+      throw new ConfigError('monitor options', [
+        { path: 'prometheus.prefix', message: `the registry already holds ${taken.join(', ')}: give each monitor that shares a registry its own prefix` },
+      ]);
+    }
+    for (const [name, help, type, collect] of metrics) registerCollector(reg, name, help, type, collect);
+    if (defaultMetrics) {
+      try {
+        collectDefaultMetrics({ register: reg });
+      } catch (err) {
+        throw new ConfigError('monitor options', [
+          { path: 'prometheus.defaultMetrics', message: `could not register prom-client default metrics: ${(err as Error).message}` },
+        ]);
+      }
+    }
   }
 }
 
