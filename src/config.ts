@@ -64,7 +64,10 @@ export const cacheHitRateSloSchema = z.strictObject({
   objective: ratio('objective'),
 });
 
-/** Memory SLO: heap used over the heap limit (or RSS over `limitBytes` / the machine's memory) ≤ `max`. */
+/**
+ * Memory SLO: heap used over the heap limit, or RSS over the cgroup limit /
+ * the machine's memory, ≤ `max`. `limitBytes` replaces the limit in either case.
+ */
 export const memorySloSchema = z.strictObject({
   ...sloBase,
   kind: z.literal('memory'),

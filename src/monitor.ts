@@ -70,6 +70,8 @@ export interface RecordingHealth {
   clamped: number;
   /** Event listeners that threw (contained). */
   listenerErrors: number;
+  /** SLO evaluations that failed because a probe threw or returned nonsense (contained: the SLO read `no-data`). */
+  sloErrors: number;
 }
 
 /**
@@ -341,6 +343,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         cacheOverflow: store.cacheOverflow,
         clamped: store.clamped(),
         listenerErrors: this.listenerErrors,
+        sloErrors: this.evaluator.errors,
       },
       slos: this.evaluator.evaluate(now),
     };

@@ -40,6 +40,12 @@ export interface SloResult {
   burnRate?: number | null;
 }
 
+/**
+ * Values this close (relatively) to their limit count as on it: `1 - 0.9` is
+ * 0.09999999999999998, and exactly 10 % failures must not breach a 0.9 objective.
+ */
+const EPSILON = 1e-9;
+
 interface Judged {
   value: number | null;
   target: number;
@@ -64,6 +70,10 @@ export class SloEvaluator {
   private lastCpu: { at: number; micros: number } | undefined;
   private cpuValue: number | null = null;
   private eventLoopValue: number | null = null;
+  /** Probe or evaluation failures, contained: the SLO reads `no-data` instead. */
+  errors = 0;
+  /** The last contained failure, for diagnosis. */
+  lastError: unknown;
 
   constructor(opts: {
     slos: readonly SloConfig[];
@@ -89,14 +99,26 @@ export class SloEvaluator {
    * scheduled evaluation calls this, so a scrape never shortens the interval.
    */
   sampleResources(): void {
-    const at = this.monotonic();
-    const micros = this.probes.cpuMicros();
-    if (this.lastCpu !== undefined && at > this.lastCpu.at) {
-      this.cpuValue = (micros - this.lastCpu.micros) / 1000 / (at - this.lastCpu.at);
+    try {
+      const at = this.monotonic();
+      const micros = this.probes.cpuMicros();
+      if (typeof micros !== 'number' || !Number.isFinite(micros)) throw new TypeError(`cpuMicros() returned ${String(micros)}`);
+      if (this.lastCpu !== undefined && at > this.lastCpu.at) {
+        this.cpuValue = (micros - this.lastCpu.micros) / 1000 / (at - this.lastCpu.at);
+      }
+      this.lastCpu = { at, micros };
+    } catch (err) {
+      this.fail(err);
+      this.cpuValue = null;
     }
-    this.lastCpu = { at, micros };
-    const eld = this.probes.eventLoopDelayP99();
-    if (eld !== null) this.eventLoopValue = eld;
+    try {
+      const eld = this.probes.eventLoopDelayP99();
+      if (typeof eld === 'number' && Number.isFinite(eld)) this.eventLoopValue = eld;
+      else if (eld !== null) throw new TypeError(`eventLoopDelayP99() returned ${String(eld)}`);
+    } catch (err) {
+      this.fail(err);
+      this.eventLoopValue = null;
+    }
   }
 
   /** Evaluates every SLO at `now`. */
@@ -110,15 +132,22 @@ export class SloEvaluator {
     const getOverall = () => (overall ??= this.store.overall(now, overallQs.length > 0 ? overallQs : [0.5]));
 
     return this.slos.map((slo) => {
-      const judged = this.judge(slo, now, getOverall, overallQs);
+      let judged: Judged;
+      try {
+        judged = this.judge(slo, now, getOverall, overallQs);
+      } catch (err) {
+        // A user probe that throws (or returns nonsense) must not break evaluation of the others.
+        this.fail(err);
+        judged = { value: null, target: targetOf(slo), direction: directionOf(slo), unit: unitOf(slo), samples: 0, consumed: null };
+      }
       const minSamples = slo.minSamples ?? this.minSamples;
       const needsSamples = slo.kind !== 'memory' && slo.kind !== 'cpu' && slo.kind !== 'event-loop-delay';
       let status: SloStatus;
-      if (judged.value === null || judged.consumed === null || (needsSamples && judged.samples < minSamples)) {
+      if (judged.value === null || judged.consumed === null || !Number.isFinite(judged.consumed) || (needsSamples && judged.samples < minSamples)) {
         status = 'no-data';
-      } else if (judged.consumed > 1) {
+      } else if (judged.consumed > 1 + EPSILON) {
         status = 'breach';
-      } else if (judged.consumed >= slo.warningRatio) {
+      } else if (judged.consumed >= slo.warningRatio - EPSILON) {
         status = 'warning';
       } else {
         status = 'ok';
@@ -143,6 +172,11 @@ export class SloEvaluator {
       }
       return result;
     });
+  }
+
+  private fail(err: unknown): void {
+    this.errors++;
+    this.lastError = err;
   }
 
   private requestCounts(slo: SloConfig, now: number, getOverall: () => ReturnType<SeriesStore['overall']>): { n: number; bad: number } {
@@ -218,7 +252,8 @@ export class SloEvaluator {
       }
       case 'memory': {
         const m = this.probes.memory();
-        const value = slo.of === 'heap' ? m.heapUsed / m.heapLimit : m.rss / (slo.limitBytes ?? m.rssLimit);
+        const value = slo.of === 'heap' ? m.heapUsed / (slo.limitBytes ?? m.heapLimit) : m.rss / (slo.limitBytes ?? m.rssLimit);
+        if (!Number.isFinite(value)) throw new TypeError(`memory() gave no usable ${slo.of} reading`);
         return { value, target: slo.max, direction: 'max', unit: 'ratio', samples: 1, consumed: value / slo.max };
       }
       case 'cpu': {
@@ -238,4 +273,27 @@ export class SloEvaluator {
       }
     }
   }
+}
+
+function targetOf(slo: SloConfig): number {
+  switch (slo.kind) {
+    case 'latency':
+    case 'event-loop-delay':
+      return slo.thresholdMs;
+    case 'success-rate':
+    case 'cache-hit-rate':
+      return slo.objective;
+    case 'error-rate':
+    case 'memory':
+    case 'cpu':
+      return slo.max;
+  }
+}
+
+function directionOf(slo: SloConfig): 'max' | 'min' {
+  return slo.kind === 'success-rate' || slo.kind === 'cache-hit-rate' ? 'min' : 'max';
+}
+
+function unitOf(slo: SloConfig): 'ms' | 'ratio' {
+  return slo.kind === 'latency' || slo.kind === 'event-loop-delay' ? 'ms' : 'ratio';
 }
