@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { Registry, register as globalRegistry } from 'prom-client';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { ConfigError, createMonitor, type MonitorOptions } from '../../src/index.js';
@@ -229,7 +230,9 @@ describe('registries', () => {
 
 describe('promtool check metrics', () => {
   // PROMTOOL overrides where to look (and lets the missing-promtool paths be tried by hand).
-  const candidates = process.env['PROMTOOL'] ? [process.env['PROMTOOL']] : ['/usr/bin/promtool', '/usr/local/bin/promtool'];
+  const candidates = process.env['PROMTOOL']
+    ? [process.env['PROMTOOL']]
+    : ['/usr/bin/promtool', ...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'promtool'))];
   const promtool = candidates.find((p) => existsSync(p));
 
   /** Runs promtool on `text`; returns its lint findings (exit 3), failing on parse errors (exit 1). */

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { BucketLayout, promBucketMap } from '../../src/metrics/log-buckets.js';
+import { FAILURES, LatencyWindow, RATE_LIMITED, REQUESTS } from '../../src/metrics/latency-window.js';
+
+const layout = new BucketLayout();
+const prom = promBucketMap(layout, [0.005, 0.01, 0.1, 1]);
+const window = (slotMs = 1_000, slots = 10) => new LatencyWindow(layout, slotMs, slots, prom);
+
+describe('LatencyWindow', () => {
+  it('matches a naive model of the window for any sequence of records and clock moves (property)', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('record' as const), ms: fc.double({ min: 0.01, max: 5_000, noNaN: true }), fail: fc.boolean(), limited: fc.boolean() }),
+      fc.record({ kind: fc.constant('advance' as const), by: fc.integer({ min: 0, max: 4_000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const w = window();
+        const model: { slot: number; ms: number; fail: boolean; limited: boolean }[] = [];
+        let now = 1_000_000;
+        for (const o of ops) {
+          if (o.kind === 'advance') now += o.by;
+          else {
+            w.record(now, o.ms, o.fail, o.limited);
+            model.push({ slot: Math.floor(now / 1_000), ms: o.ms, fail: o.fail, limited: o.limited });
+          }
+        }
+        w.advance(now);
+        const head = Math.floor(now / 1_000);
+        const live = model.filter((m) => m.slot > head - 10);
+        const values = live.map((m) => m.ms).sort((a, b) => a - b);
+        expect(w.total(REQUESTS)).toBe(live.length);
+        expect(w.total(FAILURES)).toBe(live.filter((m) => m.fail).length);
+        expect(w.total(RATE_LIMITED)).toBe(live.filter((m) => m.limited).length);
+        expect(w.max()).toBe(values.length > 0 ? values.at(-1) : 0);
+        const [p50] = w.quantiles([0.5]);
+        if (values.length === 0) expect(p50).toBeNull();
+        else {
+          const exact = values[Math.ceil(0.5 * values.length) - 1]!;
+          expect(Math.abs(p50! - exact) / exact).toBeLessThanOrEqual(0.01 + 1e-12);
+        }
+        // Cumulative totals never forget.
+        const c = w.cumulative;
+        expect(c.requests).toBe(model.length);
+        expect(c.failures).toBe(model.filter((m) => m.fail).length);
+        expect(c.rateLimited).toBe(model.filter((m) => m.limited).length);
+        let promTotal = 0;
+        for (let i = 0; i < prom.boundsMs.length; i++) promTotal += w.promCount(i);
+        expect(promTotal).toBe(model.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps counts past 65,535 per bucket per slot (16-bit cells carry), through closing and expiry', () => {
+    const w = window(1_000, 3);
+    const t0 = 5_000;
+    for (let i = 0; i < 70_000; i++) w.record(t0, 42, false, false);
+    for (let i = 0; i < 10; i++) w.record(t0, 900, false, false);
+    w.advance(t0);
+    expect(w.total(REQUESTS)).toBe(70_010);
+    const counts = new Float64Array(layout.size);
+    w.addCountsTo(counts);
+    expect(counts[layout.index(42)]).toBe(70_000);
+    const [p50, p99] = w.quantiles([0.5, 0.9999]);
+    expect(Math.abs(p50! - 42) / 42).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(p99! - 900) / 900).toBeLessThanOrEqual(0.01);
+    // The slot closes (head moves on) and still counts...
+    w.record(t0 + 1_000, 7, false, false);
+    w.advance(t0 + 1_000);
+    counts.fill(0);
+    w.addCountsTo(counts);
+    expect(counts[layout.index(42)]).toBe(70_000);
+    expect(w.quantiles([0.5])[0]! / 42).toBeCloseTo(1, 1);
+    // ...then expires cleanly, leaving no residue behind.
+    w.advance(t0 + 3_000);
+    counts.fill(0);
+    w.addCountsTo(counts);
+    expect(counts[layout.index(42)]).toBe(0);
+    expect(w.total(REQUESTS)).toBe(1);
+    expect(w.cumulative.requests).toBe(70_011);
+  });
+
+  it('writes to the newest slot when the clock goes back, losing nothing', () => {
+    const w = window();
+    w.record(10_000, 5, false, false);
+    w.record(4_000, 6, true, false); // an earlier time: counted in the head slot
+    w.advance(10_000);
+    expect(w.total(REQUESTS)).toBe(2);
+    expect(w.total(FAILURES)).toBe(1);
+    w.advance(19_999);
+    expect(w.total(REQUESTS)).toBe(2);
+    w.advance(20_000);
+    expect(w.total(REQUESTS)).toBe(0);
+  });
+
+  it('fits a series in 64 KiB at the default window (30 slots of 10 s)', () => {
+    expect(new LatencyWindow(layout, 10_000, 30, promBucketMap(layout, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.8, 1, 2, 2.5, 5, 10])).bytes).toBeLessThanOrEqual(64 * 1024);
+  });
+});
