@@ -64,7 +64,29 @@ export type TimelineKind =
   | 'note'
   | 'overdue'
   | 'resolved'
-  | 'reopened';
+  | 'reopened'
+  | 'recovered';
+
+/** Every timeline kind, for validating input from outside (HTTP, actions). */
+export const TIMELINE_KINDS: readonly TimelineKind[] = [
+  'detected',
+  'opened',
+  'escalated',
+  'deescalated',
+  'acknowledged',
+  'mitigating',
+  'action',
+  'action-failed',
+  'action-reverted',
+  'note',
+  'overdue',
+  'resolved',
+  'reopened',
+  'recovered',
+];
+
+/** Every lifecycle state. */
+export const INCIDENT_STATUSES: readonly IncidentStatus[] = ['open', 'acknowledged', 'mitigating', 'resolved'];
 
 /** One step in an incident's life. */
 export interface TimelineEntry {
@@ -95,6 +117,8 @@ export interface SignalReading {
   unit: 'ms' | 'ratio' | 'count' | 'number';
   /** The threshold it was compared with, if any. */
   threshold?: number;
+  /** `above`: higher is worse (latency); `below`: lower is worse (success rate). Decides the peak. */
+  direction?: 'above' | 'below';
   at: number;
 }
 
@@ -134,7 +158,13 @@ export interface Incident {
   durationMs?: number;
   /** Set when not acknowledged within the priority's response time. */
   overdueAt?: number;
+  /** When the incident was last reopened (the response-time clock restarts here). */
+  reopenedAt?: number;
   reopenCount: number;
+  /** Clock time of the last change. */
+  updatedAt?: number;
+  /** Timeline entries dropped because the timeline reached its cap (oldest after the first are dropped). */
+  timelineDropped?: number;
   notes: string[];
   rootCause?: string;
   actionItems: ActionItem[];
