@@ -204,6 +204,8 @@ export class IncidentLog {
   private dirReady = false;
   private readonly counters = { written: 0, dropped: 0, failed: 0, writeErrors: 0, rotations: 0, corrupt: 0, restored: 0 };
   private bytes: number;
+  /** Size of the snapshot the current file starts with (0 before the first rotation). */
+  private snapshotBytes = 0;
   private lastError: string | undefined;
 
   constructor(opts: {
@@ -278,7 +280,9 @@ export class IncidentLog {
         await this.write(data, 'a');
         this.needsNewline = false;
         this.counters.written += lines.length;
-        if (this.bytes >= this.opts.maxBytes) await this.rotate();
+        // Past maxBytes, and only once half of maxBytes was appended after the last snapshot,
+        // so a snapshot larger than maxBytes cannot make every write rotate.
+        if (this.bytes >= this.opts.maxBytes && this.bytes - this.snapshotBytes >= this.opts.maxBytes / 2) await this.rotate();
       } catch (err) {
         this.counters.failed += lines.length;
         this.fail(err);
@@ -318,6 +322,7 @@ export class IncidentLog {
     const at = this.clock.now();
     const lines = this.snapshot().map((incident) => JSON.stringify({ v: LOG_VERSION, seq, at, change: 'snapshot', incident } satisfies LogRecord));
     await this.write(lines.length === 0 ? '' : lines.join('\n') + '\n', 'w');
+    this.snapshotBytes = this.bytes;
     this.counters.rotations++;
   }
 
