@@ -269,7 +269,8 @@ export class IncidentManager {
     const now = this.clock.now();
     if (r.notes !== undefined && r.notes !== '') this.addNoteText(inc, r.notes);
     if (r.rootCause !== undefined && r.rootCause !== '') inc.rootCause = r.rootCause;
-    this.markResolved(inc, now, r.by, r.notes !== undefined && r.notes !== '' ? `Resolved by ${r.by}: ${r.notes}` : `Resolved by ${r.by}`);
+    const notes = r.notes !== undefined && r.notes !== '' ? r.notes : undefined;
+    this.markResolved(inc, now, r.by, notes !== undefined ? `Resolved by ${r.by}: ${notes}` : `Resolved by ${r.by}`, notes);
     return this.commit(inc, 'resolved');
   }
 
@@ -617,14 +618,16 @@ export class IncidentManager {
     this.timeToAcknowledge.observe(now - (inc.reopenedAt ?? inc.openedAt));
   }
 
-  private markResolved(inc: Incident, now: number, by: string, message: string): void {
+  private markResolved(inc: Incident, now: number, by: string, message: string, notes?: string): void {
     inc.status = 'resolved';
     inc.resolvedAt = now;
     inc.resolvedBy = by;
     inc.durationMs = now - inc.openedAt;
     this.totalsCounter.resolved++;
     this.timeToResolve.observe(now - (inc.reopenedAt ?? inc.openedAt));
-    this.push(inc, { at: now, kind: 'resolved', by, message, data: { durationMs: inc.durationMs } });
+    const data: Record<string, unknown> = { durationMs: inc.durationMs };
+    if (notes !== undefined) data['notes'] = notes;
+    this.push(inc, { at: now, kind: 'resolved', by, message, data });
   }
 
   private markReopened(inc: Incident, now: number, by: string, message: string, note: string | undefined, data?: Record<string, unknown>): void {

@@ -102,7 +102,7 @@ export function renderPostmortem(incident: Incident, opts: PostmortemOptions = {
   out.push('');
 
   out.push('## Root cause', '', incident.rootCause ?? '_Not recorded yet._', '');
-  out.push('## Resolution', '');
+  out.push('## Notes and resolution', '');
   if (incident.notes.length === 0) out.push('_No notes._');
   else for (const n of incident.notes) out.push(`- ${n}`);
   out.push('');

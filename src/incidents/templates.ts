@@ -3,7 +3,7 @@
  * resolution notice) rendered from an incident as markdown, plain text and a
  * Slack incoming-webhook payload. Pure functions: same incident, same text.
  */
-import { formatDuration, formatSignal, formatTime } from './format.js';
+import { formatDuration, formatSignal, formatTime, formatValue } from './format.js';
 import { SEVERITY_POLICY, SEVERITIES, compareSeverity, type Incident, type IncidentStatus, type Severity } from './types.js';
 
 /** Options of the render functions; everything is optional. */
@@ -88,7 +88,7 @@ function scopeWords(scope: string): string {
 /** The default impact line: what the incident type means for users, with the signal. */
 export function defaultImpact(incident: Incident): string {
   const signal = incident.signalPeak ?? incident.signalAtOpen;
-  const reading = signal === undefined ? '' : ` (${formatSignal(signal)})`;
+  const reading = signal === undefined ? '' : ` (${signal.name} ${formatValue(signal.value, signal.unit)})`;
   const where = scopeWords(incident.scope);
   switch (incident.type) {
     case 'high-latency':
@@ -251,7 +251,7 @@ export function renderUpdate(incident: Incident, opts: RenderOptions = {}): Rend
     title: `INCIDENT UPDATE - ${severityLabel(incident.severity)}`,
     fields,
     list: {
-      title: 'Progress',
+      title: 'Timeline',
       items: progress.map((e) => ({ text: `${formatTime(e.at)} ${e.message}${e.by === 'firebreak' ? '' : ` (${e.by})`}` })),
     },
     footer: footer(incident, opts),
@@ -268,8 +268,8 @@ export function renderUpdate(incident: Incident, opts: RenderOptions = {}): Rend
  * ```
  */
 export function renderResolved(incident: Incident, opts: RenderOptions = {}): RenderedMessage {
-  const resolvedEntry = [...incident.timeline].reverse().find((e) => e.kind === 'resolved');
-  const lastNote = incident.notes.at(-1);
+  const resolvedEntry = incident.status === 'resolved' ? [...incident.timeline].reverse().find((e) => e.kind === 'resolved') : undefined;
+  const resolutionNotes = resolvedEntry?.data?.['notes'];
   const duration =
     incident.durationMs !== undefined
       ? formatDuration(incident.durationMs)
@@ -279,7 +279,10 @@ export function renderResolved(incident: Incident, opts: RenderOptions = {}): Re
   const fields: Field[] = [
     { label: 'Summary', value: incident.summary },
     { label: 'Root Cause', value: incident.rootCause ?? 'Under investigation' },
-    { label: 'Resolution', value: lastNote ?? resolvedEntry?.message ?? 'Not resolved yet' },
+    {
+      label: 'Resolution',
+      value: typeof resolutionNotes === 'string' ? resolutionNotes : (resolvedEntry?.message ?? 'Not resolved yet'),
+    },
     { label: 'Duration', value: duration },
     {
       label: 'Follow-up',
@@ -291,7 +294,7 @@ export function renderResolved(incident: Incident, opts: RenderOptions = {}): Re
     title: `INCIDENT RESOLVED - ${severityLabel(peakSeverity(incident))}`,
     fields,
     list: {
-      title: 'Follow-up',
+      title: 'Action Items',
       items: incident.actionItems.map((a) => ({ text: `${a.text}${a.owner === undefined ? '' : ` (owner: ${a.owner})`}`, checked: a.done })),
     },
     footer: footer(incident, opts),
