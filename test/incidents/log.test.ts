@@ -29,7 +29,7 @@ function make(path: string, extra: Partial<MonitorOptions> = {}, clock = new Man
 function history(monitor: Monitor, clock: ManualClock, round = 0): void {
   const m = monitor.incidents;
   for (let i = 0; i < 6; i++) {
-    const inc = m.open({ type: i % 2 === 0 ? 'high-latency' : 'cache-failure', severity: (['low', 'medium', 'high', 'critical'] as const)[i % 4], summary: `incident ${i} — “quoted” ✓`, scope: `route:GET /r${i}/${round}` });
+    const inc = m.open({ type: i % 2 === 0 ? 'high-latency' : 'cache-failure', severity: (['low', 'medium', 'high', 'critical'] as const)[i % 4]!, summary: `incident ${i} — “quoted” ✓`, scope: `route:GET /r${i}/${round}` });
     clock.advance(30_000);
     if (i % 3 !== 2) m.acknowledge(inc.id, { by: 'alice', note: `ack ${i}` });
     m.addNote(inc.id, { by: 'bob', text: `note for ${i}\nwith a newline` });
