@@ -16,7 +16,14 @@ interface Target {
   ring: CounterRing;
 }
 
-/** One window of one rule, as reported in stats. */
+/**
+ * One window of one rule, as reported in stats.
+ *
+ * @example
+ * ```ts
+ * monitor.stats().incidents.burnRate[0]!.rules[0]!.short.burnRate; // e.g. 1000 during a full outage
+ * ```
+ */
 export interface BurnWindow {
   windowMs: number;
   requests: number;
@@ -24,7 +31,14 @@ export interface BurnWindow {
   burnRate: number | null;
 }
 
-/** Where one SLO stands against every rule. */
+/**
+ * Where one SLO stands against every rule.
+ *
+ * @example
+ * ```ts
+ * for (const s of monitor.stats().incidents.burnRate) console.log(s.slo, s.rules.filter((r) => r.firing).map((r) => r.name));
+ * ```
+ */
 export interface BurnStatus {
   slo: string;
   route?: string;

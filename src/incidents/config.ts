@@ -22,7 +22,14 @@ export const thresholdOverridesSchema = z.strictObject({
   medium: z.number().nullable().optional(),
   low: z.number().nullable().optional(),
 });
-/** Threshold overrides as written in options. */
+/**
+ * Threshold overrides as written in options.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', preset: 'runbook', detectors: [{ kind: 'latency', thresholds: { low: null, high: 1500 } }] });
+ * ```
+ */
 export type ThresholdOverrides = z.input<typeof thresholdOverridesSchema>;
 
 const detectorCommon = {
@@ -61,14 +68,35 @@ export const detectorConfigSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...detectorCommon, kind: z.literal('event-loop-delay') }),
   z.strictObject({ ...detectorCommon, kind: z.literal('health') }),
 ]);
-/** A built-in detector as the user writes it. */
+/**
+ * A built-in detector as the user writes it.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', detectors: [{ kind: 'latency', name: 'search-p99', route: 'GET /search', quantile: 0.99 }] });
+ * ```
+ */
 export type DetectorConfigInput = z.input<typeof detectorConfigSchema>;
 /** A built-in detector after defaults. */
 export type DetectorConfig = z.output<typeof detectorConfigSchema>;
-/** The built-in detector kinds. */
+/**
+ * The built-in detector kinds.
+ *
+ * @example
+ * ```ts
+ * const kind: DetectorKind = 'cache-hit-rate';
+ * ```
+ */
 export type DetectorKind = DetectorConfig['kind'];
 
-/** What each built-in kind opens and how its signal is judged (the runbooks' table). */
+/**
+ * What each built-in kind opens and how its signal is judged (the runbooks' table).
+ *
+ * @example
+ * ```ts
+ * KIND_DEFAULTS.latency.thresholds; // { low: 800, medium: 1000, high: 2000, critical: 5000 }
+ * ```
+ */
 export const KIND_DEFAULTS: Readonly<Record<DetectorKind, { type: string; direction: Direction; thresholds: Thresholds }>> = {
   latency: { type: 'high-latency', direction: 'above', thresholds: { low: 800, medium: 1000, high: 2000, critical: 5000 } },
   'success-rate': { type: 'high-error-rate', direction: 'below', thresholds: { low: 0.998, medium: 0.995, high: 0.99, critical: 0.95 } },
@@ -86,6 +114,11 @@ export const KIND_DEFAULTS: Readonly<Record<DetectorKind, { type: string; direct
  * (latency p95 and success rate for the whole service, cache hit rate per
  * cache, memory) plus the other built-in signals (429 rate, CPU, event-loop
  * delay, health checks). Thresholds are `KIND_DEFAULTS`, overridable by name.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', preset: 'runbook', detectors: [{ kind: 'cpu', enabled: false }] });
+ * ```
  */
 export const RUNBOOK_PRESET: readonly DetectorConfigInput[] = [
   { kind: 'latency', quantile: 0.95 },
@@ -125,7 +158,14 @@ export const incidentOptionsSchema = z
     maxPending: z.number().int().positive().max(100_000).default(1_000),
   })
   .prefault({});
-/** Incident options as written. */
+/**
+ * Incident options as written.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', incidents: { forMs: 30_000, clearForMs: 300_000, maxResolved: 200 } });
+ * ```
+ */
 export type IncidentOptionsInput = z.input<typeof incidentOptionsSchema>;
 /** Incident options after defaults. */
 export type IncidentOptions = z.output<typeof incidentOptionsSchema>;
@@ -146,7 +186,14 @@ export const incidentLogSchema = z.strictObject({
   /** Lines waiting to be written at most; beyond it new lines are dropped and counted. */
   maxBufferedLines: z.number().int().positive().max(1_000_000).default(10_000),
 });
-/** Incident log options as written. */
+/**
+ * Incident log options as written.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', incidentLog: { path: 'logs/incidents.jsonl', fsync: 'always', maxBytes: 5 * 1024 * 1024 } });
+ * ```
+ */
 export type IncidentLogInput = z.input<typeof incidentLogSchema>;
 /** Incident log options after defaults. */
 export type IncidentLogOptions = z.output<typeof incidentLogSchema>;
@@ -162,10 +209,24 @@ export const NOTIFY_EVENTS = [
   'incident:overdue',
   'incident:updated',
 ] as const;
-/** An incident event name. */
+/**
+ * An incident event name.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', notifiers: [{ webhook: url, events: ['incident:opened', 'incident:resolved'] }] });
+ * ```
+ */
 export type IncidentEventName = (typeof NOTIFY_EVENTS)[number];
 
-/** A notifier function: receives each notification; may return a promise. */
+/**
+ * A notifier function: receives each notification; may return a promise.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', notifiers: [async (n) => pager.page(n.incident.summary)] });
+ * ```
+ */
 export type NotifierFn = (notification: Notification) => void | Promise<void>;
 
 const notifierFnSchema = z.custom<NotifierFn>(isFn, { message: 'expected a function (notification) => void | Promise<void>' });
@@ -200,7 +261,14 @@ export const notifierSchema = z.union([
     format: z.enum(['json', 'slack']).default('json'),
   }),
 ]);
-/** A notifier as written. */
+/**
+ * A notifier as written.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', notifiers: [{ webhook: 'https://hooks.slack.com/services/…', format: 'slack', timeoutMs: 3_000, retries: 2 }] });
+ * ```
+ */
 export type NotifierInput = z.input<typeof notifierSchema>;
 /** A notifier after defaults. */
 export type NotifierConfig = z.output<typeof notifierSchema>;
@@ -213,10 +281,24 @@ export const burnRuleSchema = z.strictObject({
   longMs: z.number().int().positive(),
   shortMs: z.number().int().positive(),
 });
-/** A burn-rate rule. */
+/**
+ * A burn-rate rule.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', slos, burnRate: { rules: [{ name: 'page', severity: 'critical', factor: 10, longMs: 3_600_000, shortMs: 300_000 }] } });
+ * ```
+ */
 export type BurnRule = z.output<typeof burnRuleSchema>;
 
-/** The SRE-workbook defaults: page at 14.4× (1 h & 5 m) and 6× (6 h & 30 m), ticket at 3× (1 d & 2 h). */
+/**
+ * The SRE-workbook defaults: page at 14.4× (1 h & 5 m) and 6× (6 h & 30 m), ticket at 3× (1 d & 2 h).
+ *
+ * @example
+ * ```ts
+ * DEFAULT_BURN_RULES.map((r) => `${r.name}: ${r.factor}×`);
+ * ```
+ */
 export const DEFAULT_BURN_RULES: readonly BurnRule[] = [
   { name: 'page-fast', severity: 'critical', factor: 14.4, longMs: 3_600_000, shortMs: 300_000 },
   { name: 'page-slow', severity: 'high', factor: 6, longMs: 21_600_000, shortMs: 1_800_000 },
@@ -254,7 +336,14 @@ export const burnRateSchema = z
       ctx.addIssue({ code: 'custom', path: ['slotMs'], message: 'longest rule window / slotMs must be ≤ 20000 slots' });
     }
   });
-/** Burn-rate options as written. */
+/**
+ * Burn-rate options as written.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', slos, burnRate: { periodMs: 28 * 86_400_000 } });
+ * ```
+ */
 export type BurnRateInput = z.input<typeof burnRateSchema>;
 /** Burn-rate options after defaults. */
 export type BurnRateOptions = z.output<typeof burnRateSchema>;

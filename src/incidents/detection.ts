@@ -9,6 +9,11 @@ import { SEVERITIES, compareSeverity, type Incident, type Severity } from './typ
 /**
  * What one evaluation changed, as `evaluate().incidents` reports it
  * (snapshots taken right after each change).
+ *
+ * @example
+ * ```ts
+ * const { opened, escalated, resolved } = monitor.evaluate().incidents;
+ * ```
  */
 export interface IncidentChanges {
   opened: Incident[];
@@ -21,7 +26,14 @@ export interface IncidentChanges {
   overdue: Incident[];
 }
 
-/** A condition seen firing that has not held for `forMs` yet. */
+/**
+ * A condition seen firing that has not held for `forMs` yet.
+ *
+ * @example
+ * ```ts
+ * for (const p of monitor.stats().incidents.pending) console.log(`${p.type} opens at ${new Date(p.opensAt).toISOString()}`);
+ * ```
+ */
 export interface PendingCondition {
   type: string;
   scope: string;
@@ -33,7 +45,14 @@ export interface PendingCondition {
   opensAt: number;
 }
 
-/** A detector's health: evaluations that threw or returned garbage are counted here. */
+/**
+ * A detector's health: evaluations that threw or returned garbage are counted here.
+ *
+ * @example
+ * ```ts
+ * monitor.stats().incidents.detectors.filter((d) => d.errors > 0);
+ * ```
+ */
 export interface DetectorStatus {
   name: string;
   type: string;

@@ -44,7 +44,14 @@ export interface Detector {
   observe(ctx: DetectionContext): Observation[];
 }
 
-/** What a custom detector's `evaluate` may return. */
+/**
+ * What a custom detector's `evaluate` may return.
+ *
+ * @example
+ * ```ts
+ * monitor.detector({ type: 'model-failure', evaluate: () => (model.loaded ? false : 'critical') });
+ * ```
+ */
 export type DetectorReading = number | boolean | Severity | 'ok' | null | undefined;
 
 /** A custom detector definition, for `monitor.detector()`. */
@@ -75,7 +82,14 @@ export const customDetectorSchema = z.strictObject({
   /** Incident summary for a firing reading (default: generated from the signal). */
   summary: z.custom<(value: number | boolean | string, severity: Severity) => string>((v) => typeof v === 'function').optional(),
 });
-/** A custom detector as written. */
+/**
+ * A custom detector as written.
+ *
+ * @example
+ * ```ts
+ * monitor.detector({ type: 'disk-space-low', scope: 'disk:/data', evaluate: () => freeRatio('/data'), direction: 'below', unit: 'ratio', thresholds: { medium: 0.2, critical: 0.05 } });
+ * ```
+ */
 export type CustomDetectorInput = z.input<typeof customDetectorSchema>;
 
 /**

@@ -3,7 +3,14 @@ export const RESPONSE_BUCKETS_SECONDS: readonly number[] = [10, 30, 60, 120, 300
 
 const RECENT = 256;
 
-/** A summary of one response-time measure, as `stats().incidents` reports it. */
+/**
+ * A summary of one response-time measure, as `stats().incidents` reports it.
+ *
+ * @example
+ * ```ts
+ * monitor.stats().incidents.timeToResolve.p50Ms;
+ * ```
+ */
 export interface DurationSummary {
   /** Measurements so far (since the process started). */
   count: number;

@@ -8,6 +8,11 @@ import type { Severity } from './types.js';
 /**
  * A health check: resolves (or returns) truthy/`undefined` when healthy;
  * `false`, `{ ok: false }`, a throw or a rejection means failing.
+ *
+ * @example
+ * ```ts
+ * monitor.healthCheck('redis', async () => (await redis.ping()) === 'PONG');
+ * ```
  */
 export type HealthCheckFn = () => unknown;
 
@@ -24,10 +29,24 @@ export const healthCheckOptionsSchema = z
     severity: severitySchema.optional(),
   })
   .prefault({});
-/** Health check options as written. */
+/**
+ * Health check options as written.
+ *
+ * @example
+ * ```ts
+ * monitor.healthCheck('search-index', checkIndex, { timeoutMs: 1_000, critical: false, type: 'index-corruption', severity: 'critical' });
+ * ```
+ */
 export type HealthCheckOptions = z.input<typeof healthCheckOptionsSchema>;
 
-/** One check's outcome. */
+/**
+ * One check's outcome.
+ *
+ * @example
+ * ```ts
+ * const failing = (await monitor.checkHealth()).checks.filter((c) => !c.ok);
+ * ```
+ */
 export interface HealthCheckResult {
   name: string;
   ok: boolean;
@@ -36,7 +55,14 @@ export interface HealthCheckResult {
   error?: string;
 }
 
-/** The outcome of all checks: `failing` if a critical check fails, `degraded` if another does. */
+/**
+ * The outcome of all checks: `failing` if a critical check fails, `degraded` if another does.
+ *
+ * @example
+ * ```ts
+ * const { status } = await monitor.checkHealth(); // 'ok' | 'degraded' | 'failing'
+ * ```
+ */
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'failing';
   checks: HealthCheckResult[];

@@ -18,12 +18,26 @@ export const openInputSchema = z.strictObject({
   scope: z.string().trim().min(1).max(200).default('service'),
   by: actor.default('unknown'),
 });
-/** A manual incident report. */
+/**
+ * A manual incident report.
+ *
+ * @example
+ * ```ts
+ * monitor.incidents.open({ type: 'model-drift', severity: 'medium', summary: 'Drift score 0.41', scope: 'model:reranker', by: 'alice' });
+ * ```
+ */
 export type OpenIncidentInput = z.input<typeof openInputSchema>;
 
 /** `acknowledge()` / `mitigate()` / `reopen()` input. */
 export const stepInputSchema = z.strictObject({ by: actor, note: text(5_000).optional() });
-/** Who takes a lifecycle step, and an optional note. */
+/**
+ * Who takes a lifecycle step, and an optional note.
+ *
+ * @example
+ * ```ts
+ * monitor.incidents.acknowledge(id, { by: 'alice', note: 'Investigating' });
+ * ```
+ */
 export type StepInput = z.input<typeof stepInputSchema>;
 
 /** `resolve()` input. */
@@ -32,12 +46,26 @@ export const resolveInputSchema = z.strictObject({
   notes: text(10_000).optional(),
   rootCause: text(10_000).optional(),
 });
-/** How an incident was resolved. */
+/**
+ * How an incident was resolved.
+ *
+ * @example
+ * ```ts
+ * monitor.incidents.resolve(id, { by: 'alice', notes: 'Rolled back', rootCause: 'Bad deploy' });
+ * ```
+ */
 export type ResolveInput = z.input<typeof resolveInputSchema>;
 
 /** `addNote()` input. */
 export const noteInputSchema = z.strictObject({ by: actor, text: z.string().trim().min(1, 'text must not be empty').max(5_000) });
-/** A note on an incident. */
+/**
+ * A note on an incident.
+ *
+ * @example
+ * ```ts
+ * monitor.incidents.addNote(id, { by: 'bob', text: 'Only EU traffic affected' });
+ * ```
+ */
 export type NoteInput = z.input<typeof noteInputSchema>;
 
 /** `addActionItem()` input. */
@@ -45,7 +73,14 @@ export const actionItemInputSchema = z.strictObject({
   text: z.string().trim().min(1, 'text must not be empty').max(1_000),
   owner: z.string().trim().min(1).max(100).optional(),
 });
-/** A follow-up task. */
+/**
+ * A follow-up task.
+ *
+ * @example
+ * ```ts
+ * monitor.incidents.addActionItem(id, { text: 'Canary deploys', owner: 'carol' });
+ * ```
+ */
 export type ActionItemInput = z.input<typeof actionItemInputSchema>;
 
 /** Timeline kinds `record()` accepts; lifecycle kinds have their own methods. */
@@ -58,7 +93,14 @@ export const recordInputSchema = z.strictObject({
   message: z.string().trim().min(1, 'message must not be empty').max(5_000),
   data: z.record(z.string(), z.unknown()).optional(),
 });
-/** A timeline entry appended by another component (actions). */
+/**
+ * A timeline entry appended by another component (actions).
+ *
+ * @example
+ * ```ts
+ * monitor.incidents.record(id, { kind: 'action-failed', by: 'alice', message: 'cache.clear timed out' });
+ * ```
+ */
 export type RecordInput = z.input<typeof recordInputSchema>;
 
 /** `list()` filter. */

@@ -1,7 +1,15 @@
 import { InvalidTransitionError } from '../errors.js';
 import type { Incident, IncidentStatus } from './types.js';
 
-/** A lifecycle step a person (or the monitor) can take on an incident. */
+/**
+ * A lifecycle step a person (or the monitor) can take on an incident.
+ *
+ * @example
+ * ```ts
+ * const step: LifecycleStep = 'acknowledge';
+ * LIFECYCLE.open[step]; // 'acknowledged'
+ * ```
+ */
 export type LifecycleStep = 'acknowledge' | 'mitigate' | 'resolve' | 'reopen';
 
 /**
@@ -38,7 +46,14 @@ export function nextStatus(incident: Pick<Incident, 'id' | 'status'>, step: Life
   return to;
 }
 
-/** True while an incident is not resolved. */
+/**
+ * True while an incident is not resolved.
+ *
+ * @example
+ * ```ts
+ * isActive(incident); // false once resolved
+ * ```
+ */
 export function isActive(incident: Pick<Incident, 'status'>): boolean {
   return incident.status !== 'resolved';
 }

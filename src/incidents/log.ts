@@ -10,7 +10,14 @@ import { INCIDENT_STATUSES, SEVERITIES, type Incident } from './types.js';
 /** Format version written in every line. */
 export const LOG_VERSION = 1;
 
-/** One line of the incident log. `snapshot` lines start a file after rotation. */
+/**
+ * One line of the incident log. `snapshot` lines start a file after rotation.
+ *
+ * @example
+ * ```ts
+ * const rec = JSON.parse(line) as LogRecord; // { v: 1, seq, at, change, incident }
+ * ```
+ */
 export interface LogRecord {
   v: typeof LOG_VERSION;
   /** Increases with every change, across restarts; the highest wins on replay. */
@@ -20,7 +27,14 @@ export interface LogRecord {
   incident: Incident;
 }
 
-/** A line skipped during replay. */
+/**
+ * A line skipped during replay.
+ *
+ * @example
+ * ```ts
+ * monitor.on('incident:log-corrupt', (c) => console.warn(`${c.path}:${c.line} skipped: ${c.reason}`));
+ * ```
+ */
 export interface CorruptLine {
   path: string;
   /** 1-based line number. */
@@ -30,7 +44,14 @@ export interface CorruptLine {
   reason: string;
 }
 
-/** What replay found. */
+/**
+ * What replay found.
+ *
+ * @example
+ * ```ts
+ * const { incidents, corrupt, records } = replayLog('logs/incidents.jsonl');
+ * ```
+ */
 export interface ReplayResult {
   /** The latest state of every incident in the log, unresolved first, resolved in resolution order. */
   incidents: Incident[];
@@ -154,7 +175,14 @@ function parseLine(text: string, accept: (rec: LogRecord) => void): string | und
   return undefined;
 }
 
-/** Counters of the log writer. */
+/**
+ * Counters of the log writer.
+ *
+ * @example
+ * ```ts
+ * const { written, dropped, failed, rotations } = monitor.stats().incidents.log!;
+ * ```
+ */
 export interface LogStats {
   path: string;
   /** Size of the current file. */

@@ -33,7 +33,15 @@ import {
   type TimelineKind,
 } from './types.js';
 
-/** What changed on an incident; every change is one log line and one or two events. */
+/**
+ * What changed on an incident; every change is one log line and one or two events.
+ *
+ * @example
+ * ```ts
+ * // the `change` field of each JSONL log line
+ * const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).change);
+ * ```
+ */
 export type IncidentChange =
   | 'opened'
   | 'escalated'
@@ -51,7 +59,14 @@ export type IncidentChange =
 /** Receives every change with a snapshot of the incident after it. */
 export type ChangeListener = (change: IncidentChange, incident: Incident) => void;
 
-/** Returns the emergency procedures for an incident (issue 4's playbooks supply this). */
+/**
+ * Returns the emergency procedures for an incident (issue 4's playbooks supply this).
+ *
+ * @example
+ * ```ts
+ * monitor.incidents.setProcedureProvider((incident) => playbooks[incident.type] ?? []);
+ * ```
+ */
 export type ProcedureProvider = (incident: Incident) => readonly unknown[];
 
 /** What a detector asks the manager to open. */
@@ -65,7 +80,14 @@ export interface AutoOpenRequest {
   signal?: SignalReading;
 }
 
-/** Counters of the manager, since the process started. */
+/**
+ * Counters of the manager, since the process started.
+ *
+ * @example
+ * ```ts
+ * const { opened, resolved, suppressed } = monitor.stats().incidents.totals;
+ * ```
+ */
 export interface IncidentTotals {
   opened: number;
   reopened: number;
@@ -80,7 +102,14 @@ export interface IncidentTotals {
   evicted: number;
 }
 
-/** Time to detect / acknowledge / resolve, as reported in stats. */
+/**
+ * Time to detect / acknowledge / resolve, as reported in stats.
+ *
+ * @example
+ * ```ts
+ * const { timeToAcknowledge } = monitor.stats().incidents; // { count, meanMs, p50Ms, … }
+ * ```
+ */
 export interface ResponseTimes {
   timeToDetect: DurationSummary;
   timeToAcknowledge: DurationSummary;

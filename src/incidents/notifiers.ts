@@ -3,7 +3,14 @@ import type { IncidentEventName, NotifierConfig, NotifierFn } from './config.js'
 import type { Notification } from './notification.js';
 import { renderAlert, renderResolved, renderUpdate, type RenderedMessage } from './templates.js';
 
-/** Delivery figures of one notifier, as `stats().incidents.notifiers` reports them. */
+/**
+ * Delivery figures of one notifier, as `stats().incidents.notifiers` reports them.
+ *
+ * @example
+ * ```ts
+ * const { delivered, failed, dropped } = monitor.stats().incidents.notifiers[0]!;
+ * ```
+ */
 export interface NotifierStats {
   name: string;
   kind: 'function' | 'webhook';

@@ -2,7 +2,14 @@ import { formatDuration, formatRelative, formatSignal, formatTime } from './form
 import { defaultImpact, peakSeverity } from './templates.js';
 import { SEVERITY_POLICY, type Incident, type TimelineKind } from './types.js';
 
-/** Options of {@link renderPostmortem}. */
+/**
+ * Options of {@link renderPostmortem}.
+ *
+ * @example
+ * ```ts
+ * renderPostmortem(incident, { service: 'search-api', now: Date.now() });
+ * ```
+ */
 export interface PostmortemOptions {
   /** Service name for the header. */
   service?: string;

@@ -1,6 +1,13 @@
 import type { Incident, IncidentStatus, Severity } from './types.js';
 
-/** Which incidents `list()` returns. `active` means every state but `resolved`. */
+/**
+ * Which incidents `list()` returns. `active` means every state but `resolved`.
+ *
+ * @example
+ * ```ts
+ * monitor.incidents.list({ status: 'active', severity: 'critical', type: 'high-latency' });
+ * ```
+ */
 export interface IncidentFilter {
   status?: IncidentStatus | 'active';
   severity?: Severity;

@@ -44,7 +44,14 @@ export interface IncidentEvents {
   'detector:error': (info: { detector: string; error: Error }) => void;
 }
 
-/** An unresolved incident in a line, for `stats().incidents.open`. */
+/**
+ * An unresolved incident in a line, for `stats().incidents.open`.
+ *
+ * @example
+ * ```ts
+ * for (const i of monitor.stats().incidents.open) console.log(i.priority, i.summary, i.overdue ? 'OVERDUE' : '');
+ * ```
+ */
 export interface IncidentSummary {
   id: string;
   type: string;
@@ -61,6 +68,11 @@ export interface IncidentSummary {
 /**
  * `stats().incidents`: unresolved incidents, pending conditions, counters,
  * response times, detectors, burn rates, notifiers, the log and health.
+ *
+ * @example
+ * ```ts
+ * const { active, pending, totals, notifiers, log } = monitor.stats().incidents;
+ * ```
  */
 export interface IncidentStats {
   /** Unresolved incidents. */
@@ -83,7 +95,15 @@ export interface IncidentStats {
   health: HealthReport | null;
 }
 
-/** Returned by `monitor.detector()`. */
+/**
+ * Returned by `monitor.detector()`.
+ *
+ * @example
+ * ```ts
+ * const handle = monitor.detector({ type: 'canary-failure', evaluate: () => canary.failing });
+ * handle.remove();
+ * ```
+ */
 export interface DetectorHandle {
   readonly name: string;
   /** Stops running the detector (its open incident stays until resolved). */

@@ -6,7 +6,14 @@
 import { formatDuration, formatSignal, formatTime, formatValue } from './format.js';
 import { SEVERITY_POLICY, SEVERITIES, compareSeverity, type Incident, type IncidentStatus, type Severity } from './types.js';
 
-/** Options of the render functions; everything is optional. */
+/**
+ * Options of the render functions; everything is optional.
+ *
+ * @example
+ * ```ts
+ * renderAlert(incident, { service: 'search-api', impact: 'All searches fail', eta: '30 minutes' });
+ * ```
+ */
 export interface RenderOptions {
   /** Service name shown in the message footer. */
   service?: string;
@@ -22,27 +29,55 @@ export interface RenderOptions {
   updateEveryMinutes?: number;
 }
 
-/** A Slack Block Kit text object. */
+/**
+ * A Slack Block Kit text object.
+ *
+ * @example
+ * ```ts
+ * const t: SlackText = { type: 'mrkdwn', text: '*Status:* Mitigating' };
+ * ```
+ */
 export interface SlackText {
   type: 'mrkdwn' | 'plain_text';
   text: string;
 }
 
-/** The Slack blocks the templates use. */
+/**
+ * The Slack blocks the templates use.
+ *
+ * @example
+ * ```ts
+ * renderAlert(incident).slack.blocks.filter((b) => b.type === 'section');
+ * ```
+ */
 export type SlackBlock =
   | { type: 'header'; text: SlackText }
   | { type: 'section'; text?: SlackText; fields?: SlackText[] }
   | { type: 'context'; elements: SlackText[] }
   | { type: 'divider' };
 
-/** A Slack incoming-webhook / `chat.postMessage` payload. */
+/**
+ * A Slack incoming-webhook / `chat.postMessage` payload.
+ *
+ * @example
+ * ```ts
+ * await fetch(slackWebhookUrl, { method: 'POST', body: JSON.stringify(renderAlert(incident).slack) });
+ * ```
+ */
 export interface SlackPayload {
   /** Fallback text for notifications. */
   text: string;
   blocks: SlackBlock[];
 }
 
-/** One rendered message in every format. */
+/**
+ * One rendered message in every format.
+ *
+ * @example
+ * ```ts
+ * const { title, markdown, text, slack } = renderResolved(incident);
+ * ```
+ */
 export interface RenderedMessage {
   kind: 'alert' | 'update' | 'resolved';
   /** `INCIDENT ALERT - HIGH (P1)` and the like. */
@@ -85,7 +120,14 @@ function scopeWords(scope: string): string {
   return ` on ${kind} ${name}`;
 }
 
-/** The default impact line: what the incident type means for users, with the signal. */
+/**
+ * The default impact line: what the incident type means for users, with the signal.
+ *
+ * @example
+ * ```ts
+ * defaultImpact(incident); // 'Requests are slow (p95 latency 2500 ms).'
+ * ```
+ */
 export function defaultImpact(incident: Incident): string {
   const signal = incident.signalPeak ?? incident.signalAtOpen;
   const reading = signal === undefined ? '' : ` (${signal.name} ${formatValue(signal.value, signal.unit)})`;
@@ -116,7 +158,14 @@ function defaultEta(incident: Incident): string {
   return `Unknown; ${p.priority} response within ${formatDuration(p.respondWithinMs)}`;
 }
 
-/** The worst severity the incident reached (from its timeline). */
+/**
+ * The worst severity the incident reached (from its timeline).
+ *
+ * @example
+ * ```ts
+ * peakSeverity(incident); // 'critical' if it ever escalated there
+ * ```
+ */
 export function peakSeverity(incident: Incident): Severity {
   let peak = incident.severity;
   for (const e of incident.timeline) {
