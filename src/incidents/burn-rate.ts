@@ -58,18 +58,29 @@ export class BurnRateTracker {
   private readonly minSamples: number;
   private readonly targets: Target[] = [];
   private overall: CounterRing | undefined;
-  private readonly byRoute = new Map<string, CounterRing>();
+  private readonly byRoute = new Map<string, Pending & { ring: CounterRing }>();
+  /**
+   * Requests counted at time `pendingAt` and not yet in the rings. While the
+   * monitor runs, `record` gets the slot ticker's time, which changes once per
+   * window slot, so a request costs a compare and two increments; the counts
+   * move into the rings when the time changes and before every read.
+   */
+  private pendingAt = Number.NaN;
+  private readonly pending: Pending = { req: 0, bad: 0 };
+  /** Every rule window, ascending: one pass over a ring reads them all. */
+  private readonly windowsMs: number[];
 
   constructor(opts: BurnRateOptions, slos: readonly SloConfig[], minSamples: number) {
     this.opts = opts;
     this.minSamples = opts.minSamples ?? minSamples;
+    this.windowsMs = [...new Set(opts.rules.flatMap((r) => [r.longMs, r.shortMs]))].sort((a, b) => a - b);
     if (!opts.enabled) return;
     const slots = Math.ceil(Math.max(...opts.rules.map((r) => r.longMs)) / opts.slotMs);
     const ringFor = (route: string | undefined): CounterRing => {
       if (route === undefined) return (this.overall ??= new CounterRing(opts.slotMs, slots, 2));
       let r = this.byRoute.get(route);
-      if (r === undefined) this.byRoute.set(route, (r = new CounterRing(opts.slotMs, slots, 2)));
-      return r;
+      if (r === undefined) this.byRoute.set(route, (r = { ring: new CounterRing(opts.slotMs, slots, 2), req: 0, bad: 0 }));
+      return r.ring;
     };
     for (const slo of slos) {
       if (slo.kind !== 'success-rate' && slo.kind !== 'error-rate') continue;
@@ -83,25 +94,34 @@ export class BurnRateTracker {
     return this.targets.length > 0;
   }
 
-  /** Hot path: counts one request. No allocation. */
+  /** Hot path: counts one request. No allocation, no call unless the time changed. */
   record(now: number, route: string, failure: boolean): void {
-    const o = this.overall;
-    if (o !== undefined) {
-      o.add(now, REQ);
-      if (failure) o.add(now, BAD);
-    }
+    if (now !== this.pendingAt) this.flush(now);
+    const p = this.pending;
+    p.req++;
+    if (failure) p.bad++;
     if (this.byRoute.size === 0) return;
     const r = this.byRoute.get(route);
     if (r !== undefined) {
-      r.add(now, REQ);
-      if (failure) r.add(now, BAD);
+      r.req++;
+      if (failure) r.bad++;
     }
+  }
+
+  /** Moves pending counts into the rings at `pendingAt`; later counts are taken at `next`. */
+  private flush(next: number): void {
+    const at = this.pendingAt;
+    move(this.pending, this.overall, at);
+    for (const r of this.byRoute.values()) move(r, r.ring, at);
+    this.pendingAt = next;
   }
 
   /** Every tracked SLO against every rule at `now`. */
   status(now: number): BurnStatus[] {
+    this.flush(this.pendingAt);
+    const sums = this.windowSums(now);
     return this.targets.map((t) => {
-      const s: BurnStatus = { slo: t.slo, rules: this.opts.rules.map((rule) => this.judge(t, rule, now)) };
+      const s: BurnStatus = { slo: t.slo, rules: this.opts.rules.map((rule) => this.judge(t, rule, sums(t.ring))) };
       if (t.route !== undefined) s.route = t.route;
       return s;
     });
@@ -122,9 +142,11 @@ export class BurnRateTracker {
   }
 
   private observe(now: number): Observation[] {
+    this.flush(this.pendingAt);
+    const sums = this.windowSums(now);
     const out: Observation[] = [];
     for (const t of this.targets) {
-      const rules = this.opts.rules.map((rule) => ({ rule, r: this.judge(t, rule, now) }));
+      const rules = this.opts.rules.map((rule) => ({ rule, r: this.judge(t, rule, sums(t.ring)) }));
       const judged = rules.filter(({ r }) => r.short.requests >= this.minSamples && r.short.requests > 0 && r.long.burnRate !== null);
       if (judged.length === 0) continue; // not enough traffic: no data
       let worst: (typeof judged)[number] | undefined;
@@ -157,10 +179,28 @@ export class BurnRateTracker {
     return out;
   }
 
-  private judge(t: Target, rule: BurnRule, now: number): BurnStatus['rules'][number] {
+  /**
+   * Window sums per ring at `now`, read once per ring however many SLOs share
+   * it (a route's success-rate and error-rate SLOs do) and for all windows in
+   * one pass: 200 routes × 3 rules stay well inside `evaluate()`'s budget.
+   */
+  private windowSums(now: number): (ring: CounterRing) => WindowSums {
+    const memo = new Map<CounterRing, WindowSums>();
+    return (ring) => {
+      let s = memo.get(ring);
+      if (s === undefined) {
+        s = { req: ring.sums(now, REQ, this.windowsMs), bad: ring.sums(now, BAD, this.windowsMs) };
+        memo.set(ring, s);
+      }
+      return s;
+    };
+  }
+
+  private judge(t: Target, rule: BurnRule, sums: WindowSums): BurnStatus['rules'][number] {
     const window = (windowMs: number): BurnWindow => {
-      const requests = t.ring.sum(now, REQ, windowMs);
-      const bad = t.ring.sum(now, BAD, windowMs);
+      const i = this.windowsMs.indexOf(windowMs);
+      const requests = sums.req[i]!;
+      const bad = sums.bad[i]!;
       return { windowMs, requests, burnRate: requests > 0 ? bad / requests / t.allowed : null };
     };
     const long = window(rule.longMs);
@@ -169,6 +209,27 @@ export class BurnRateTracker {
       long.burnRate !== null && short.burnRate !== null && short.requests >= this.minSamples && long.burnRate >= rule.factor && short.burnRate >= rule.factor;
     return { name: rule.name, severity: rule.severity, factor: rule.factor, long, short, firing };
   }
+}
+
+interface Pending {
+  req: number;
+  bad: number;
+}
+
+/** Request and bad counts of one ring over each of `windowsMs`. */
+interface WindowSums {
+  req: number[];
+  bad: number[];
+}
+
+function move(p: Pending, ring: CounterRing | undefined, at: number): void {
+  if (p.req === 0) return;
+  if (ring !== undefined) {
+    ring.add(at, REQ, p.req);
+    if (p.bad > 0) ring.add(at, BAD, p.bad);
+  }
+  p.req = 0;
+  p.bad = 0;
 }
 
 function round(n: number): number {

@@ -13,6 +13,10 @@ export class CounterRing {
   /** Absolute slot number (time / slotMs) of the newest slot. */
   private head = -1;
   private headIndex = 0;
+  /** Offset of the head slot in `cells`. */
+  private headBase = 0;
+  /** Clock time at which the head slot ends: the one time check when adding. */
+  private headEnd = -Infinity;
 
   constructor(slotMs: number, slots: number, fields: number) {
     this.slotMs = slotMs;
@@ -29,9 +33,8 @@ export class CounterRing {
 
   /** Adds `n` to `field` at time `now`. */
   add(now: number, field: number, n = 1): void {
-    const abs = Math.floor(now / this.slotMs);
-    if (abs !== this.head) this.roll(abs);
-    this.cells[this.headIndex * this.fields + field]! += n;
+    if (now >= this.headEnd) this.roll(Math.floor(now / this.slotMs));
+    this.cells[this.headBase + field]! += n;
     this.totals[field]! += n;
   }
 
@@ -58,6 +61,31 @@ export class CounterRing {
     return s;
   }
 
+  /**
+   * {@link CounterRing.sum} for several windows at once (`windowsMs`
+   * ascending), in one backward pass over the slots.
+   */
+  sums(now: number, field: number, windowsMs: readonly number[]): number[] {
+    this.roll(Math.floor(now / this.slotMs));
+    const out = new Array<number>(windowsMs.length);
+    let s = 0;
+    let taken = 0;
+    let idx = this.headIndex;
+    for (let w = 0; w < windowsMs.length; w++) {
+      const n = Math.min(this.slots, Math.max(1, Math.ceil(windowsMs[w]! / this.slotMs)));
+      if (n === this.slots) {
+        out[w] = this.totals[field]!;
+        continue;
+      }
+      for (; taken < n; taken++) {
+        s += this.cells[idx * this.fields + field]!;
+        idx = idx === 0 ? this.slots - 1 : idx - 1;
+      }
+      out[w] = s;
+    }
+    return out;
+  }
+
   /** Moves the head to absolute slot `abs`, expiring what fell out. */
   private roll(abs: number): void {
     if (abs <= this.head) return; // same slot, or the clock went back: keep writing to the head
@@ -65,8 +93,7 @@ export class CounterRing {
     if (this.head < 0 || steps >= this.slots) {
       this.cells.fill(0);
       this.totals.fill(0);
-      this.head = abs;
-      this.headIndex = abs % this.slots;
+      this.moveHead(abs);
       return;
     }
     for (let k = 1; k <= steps; k++) {
@@ -77,8 +104,14 @@ export class CounterRing {
         this.cells[base + f] = 0;
       }
     }
+    this.moveHead(abs);
+  }
+
+  private moveHead(abs: number): void {
     this.head = abs;
     this.headIndex = abs % this.slots;
+    this.headBase = this.headIndex * this.fields;
+    this.headEnd = (abs + 1) * this.slotMs;
   }
 
   /** Bytes held by this ring's arrays. */

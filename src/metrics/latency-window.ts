@@ -1,5 +1,5 @@
 import type { BucketLayout } from './log-buckets.js';
-import { quantilesFromCounts } from './log-buckets.js';
+import { quantilesFromCounts, quantilesFromSum } from './log-buckets.js';
 import type { PromBucketMap } from './log-buckets.js';
 
 /** Counter fields kept per slot. */
@@ -112,7 +112,8 @@ export class LatencyWindow {
     // A clock that went back keeps writing to the head slot.
     if (now >= this.headEnd) this.roll(Math.floor(now / this.slotMs));
     const layout = this.layout;
-    const b = layout.index(durationMs);
+    layout.stage[0] = durationMs;
+    const b = layout.indexOfStaged();
     if ((b === 0 || b === layout.last) && layout.clamps(durationMs)) this.clamped++;
     const ring = this.ring;
     const cell = this.headBase + b;
@@ -181,6 +182,10 @@ export class LatencyWindow {
 
   /** Quantiles (ascending `qs`) over the window. Call {@link advance} first. */
   quantiles(qs: readonly number[]): (number | null)[] {
+    if (this.carry === undefined || this.carry.size === 0) {
+      return quantilesFromSum(this.layout, this.closedAgg, this.ring, this.headBase, this.total(REQUESTS), qs, this.max());
+    }
+    // A 16-bit cell has wrapped (65,536 equal values in one slot): merge with the carries.
     const scratch = this.scratch;
     scratch.fill(0);
     this.addCountsTo(scratch);

@@ -49,8 +49,9 @@ export class BucketLayout {
   private readonly cellMask: number;
   /** Biased binary exponent of the first row. */
   private readonly firstExponent: number;
-  private readonly f64 = new Float64Array(1);
-  private readonly u32 = new Uint32Array(this.f64.buffer);
+  /** One float64, also read as two 32-bit words: where a value is staged for {@link BucketLayout.indexOfStaged}. */
+  readonly stage = new Float64Array(1);
+  private readonly u32 = new Uint32Array(this.stage.buffer);
 
   constructor(opts: BucketLayoutOptions = DEFAULT_BUCKET_LAYOUT) {
     this.minMs = opts.minMs;
@@ -88,9 +89,19 @@ export class BucketLayout {
 
   /** Bucket of a non-negative finite value; out-of-range values land in the end buckets. */
   index(valueMs: number): number {
+    this.stage[0] = valueMs;
+    return this.indexOfStaged();
+  }
+
+  /**
+   * Bucket of the value last written to `stage[0]`. The recording path passes
+   * its value this way: a double argument to a call V8 does not inline gets
+   * boxed (an allocation per record), a typed-array slot does not.
+   */
+  indexOfStaged(): number {
+    const valueMs = this.stage[0]!;
     if (valueMs <= this.minMs) return 0;
     if (valueMs >= this.maxMs) return this.last;
-    this.f64[0] = valueMs;
     const hi = this.u32[HI_WORD]!;
     const cell = (((hi >>> 20) - this.firstExponent) << this.cellBits) | ((hi >>> (20 - this.cellBits)) & this.cellMask);
     const t = this.cells[cell]!;
@@ -118,7 +129,7 @@ export class BucketLayout {
 
   /** Biased IEEE-754 exponent of a positive finite number. */
   private exponentOf(v: number): number {
-    this.f64[0] = v;
+    this.stage[0] = v;
     return this.u32[HI_WORD]! >>> 20;
   }
 }
@@ -144,6 +155,36 @@ export function quantilesFromCounts(
     cum += counts[b]!;
     while (qi < qs.length && cum >= target) {
       // Never report more than the largest value actually seen.
+      out[qi] = Math.min(layout.value(b), maxSeen);
+      qi++;
+      if (qi < qs.length) target = Math.max(1, Math.ceil(qs[qi]! * total));
+    }
+  }
+  return out;
+}
+
+/**
+ * {@link quantilesFromCounts} over the element-wise sum of two count arrays,
+ * `a[b] + h[hOffset + b]`, without materialising it: a window's closed slots
+ * plus its head slot, read in one pass.
+ */
+export function quantilesFromSum(
+  layout: BucketLayout,
+  a: Uint32Array,
+  h: Uint16Array,
+  hOffset: number,
+  total: number,
+  qs: readonly number[],
+  maxSeen: number,
+): (number | null)[] {
+  const out: (number | null)[] = new Array<number | null>(qs.length).fill(null);
+  if (total <= 0) return out;
+  let qi = 0;
+  let target = Math.max(1, Math.ceil(qs[0]! * total));
+  let cum = 0;
+  for (let b = 0; b < layout.size && qi < qs.length; b++) {
+    cum += a[b]! + h[hOffset + b]!;
+    while (qi < qs.length && cum >= target) {
       out[qi] = Math.min(layout.value(b), maxSeen);
       qi++;
       if (qi < qs.length) target = Math.max(1, Math.ceil(qs[qi]! * total));

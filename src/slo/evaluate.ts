@@ -70,6 +70,10 @@ export class SloEvaluator {
   private lastCpu: { at: number; micros: number } | undefined;
   private cpuValue: number | null = null;
   private eventLoopValue: number | null = null;
+  /** Per route, the ascending quantiles its latency SLOs ask for. */
+  private readonly routeQs = new Map<string, number[]>();
+  /** Per route, those quantiles as read in the current `evaluate()` call. */
+  private readonly routeQuantiles = new Map<string, (number | null)[]>();
   /** Probe or evaluation failures, contained: the SLO reads `no-data` instead. */
   errors = 0;
   /** The last contained failure, for diagnosis. */
@@ -87,6 +91,12 @@ export class SloEvaluator {
     this.probes = opts.probes;
     this.minSamples = opts.minSamples;
     this.monotonic = opts.monotonic;
+    for (const slo of opts.slos) {
+      if (slo.kind !== 'latency' || slo.route === undefined) continue;
+      const qs = this.routeQs.get(slo.route) ?? [];
+      if (!qs.includes(slo.quantile)) qs.push(slo.quantile);
+      this.routeQs.set(slo.route, qs.sort((a, b) => a - b));
+    }
   }
 
   /** The configured SLOs. */
@@ -140,6 +150,8 @@ export class SloEvaluator {
     ].sort((a, b) => a - b);
     let overall: ReturnType<SeriesStore['overall']> | undefined;
     const getOverall = () => (overall ??= this.store.overall(now, overallQs.length > 0 ? overallQs : [0.5]));
+    // A route's quantiles are read once for all its latency SLOs (p95 and p99 share one scan).
+    this.routeQuantiles.clear();
 
     return this.slos.map((slo) => {
       let judged: Judged;
@@ -215,7 +227,10 @@ export class SloEvaluator {
           if (s !== undefined) {
             s.advance(now);
             samples = s.total(REQUESTS);
-            value = s.quantiles([slo.quantile])[0] ?? null;
+            const qs = this.routeQs.get(slo.route)!;
+            let values = this.routeQuantiles.get(slo.route);
+            if (values === undefined) this.routeQuantiles.set(slo.route, (values = s.quantiles(qs)));
+            value = values[qs.indexOf(slo.quantile)] ?? null;
           }
         } else {
           const o = getOverall();

@@ -70,3 +70,25 @@ describe('recording while the monitor runs', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 });
+
+describe('burn-rate counting while the monitor runs', () => {
+  it('sees every request at once, across slot boundaries and reads', () => {
+    const clock = new ManualClock();
+    const monitor = createMonitor({
+      service: 'api',
+      clock,
+      slos: [{ name: 'availability', kind: 'success-rate', objective: 0.99 }],
+    }).start();
+    const requests = () => monitor.stats().incidents.burnRate[0]!.rules[0]!.long.requests;
+    for (let i = 0; i < 30; i++) monitor.recordRequest({ route: 'r', durationMs: 5, status: i < 3 ? 500 : 200 });
+    expect(requests()).toBe(30); // counted before the next tick
+    for (let s = 0; s < 12; s++) {
+      clock.advance(10_000);
+      monitor.recordRequest({ route: 'r', durationMs: 5, status: 200 });
+    }
+    expect(requests()).toBe(42);
+    const rule = monitor.stats().incidents.burnRate[0]!.rules[0]!;
+    expect(rule.long.burnRate).toBeCloseTo(3 / 42 / 0.01, 9);
+    monitor.stop();
+  });
+});
