@@ -1,15 +1,23 @@
 /**
  * A rolling window of counters: a ring of `slots` time slots of `slotMs`
- * each, with `fields` counters per slot and running totals over the whole
- * ring, so reading the full window is O(1) and a shorter window is O(slots).
- * Slots expire lazily from the time passed in; nothing runs in the background.
+ * each, with `fields` counters per slot. Slots expire lazily from the time
+ * passed in; nothing runs in the background.
+ *
+ * Each cell holds the running total of its field up to the end of its slot,
+ * not the slot's own count, so the sum over any window is one subtraction:
+ * the head's running total minus the running total of the slot just before
+ * the window (or `base`, the total that has left the ring). Reading a 6-hour
+ * window of 1-minute slots costs the same as reading one slot, which is what
+ * burn-rate alerting over 5 m … 1 d windows needs.
  */
 export class CounterRing {
   readonly slotMs: number;
   readonly slots: number;
   readonly fields: number;
+  /** Running totals at the end of each slot (the head's is still growing). */
   private readonly cells: Float64Array;
-  private readonly totals: Float64Array;
+  /** Running total of each field that has left the ring. */
+  private readonly base: Float64Array;
   /** Absolute slot number (time / slotMs) of the newest slot. */
   private head = -1;
   private headIndex = 0;
@@ -23,7 +31,7 @@ export class CounterRing {
     this.slots = slots;
     this.fields = fields;
     this.cells = new Float64Array(slots * fields);
-    this.totals = new Float64Array(fields);
+    this.base = new Float64Array(fields);
   }
 
   /** Length of the whole window in ms. */
@@ -35,13 +43,12 @@ export class CounterRing {
   add(now: number, field: number, n = 1): void {
     if (now >= this.headEnd) this.roll(Math.floor(now / this.slotMs));
     this.cells[this.headBase + field]! += n;
-    this.totals[field]! += n;
   }
 
   /** Sum of `field` over the whole window ending at `now`. */
   total(now: number, field: number): number {
     this.roll(Math.floor(now / this.slotMs));
-    return this.totals[field]!;
+    return this.cells[this.headBase + field]! - this.base[field]!;
   }
 
   /**
@@ -50,58 +57,47 @@ export class CounterRing {
    */
   sum(now: number, field: number, windowMs: number): number {
     this.roll(Math.floor(now / this.slotMs));
-    const n = Math.min(this.slots, Math.max(1, Math.ceil(windowMs / this.slotMs)));
-    if (n === this.slots) return this.totals[field]!;
-    let s = 0;
-    let idx = this.headIndex;
-    for (let k = 0; k < n; k++) {
-      s += this.cells[idx * this.fields + field]!;
-      idx = idx === 0 ? this.slots - 1 : idx - 1;
-    }
-    return s;
+    return this.windowSum(field, windowMs);
   }
 
-  /**
-   * {@link CounterRing.sum} for several windows at once (`windowsMs`
-   * ascending), in one backward pass over the slots.
-   */
+  /** {@link CounterRing.sum} for several windows at once. */
   sums(now: number, field: number, windowsMs: readonly number[]): number[] {
     this.roll(Math.floor(now / this.slotMs));
-    const out = new Array<number>(windowsMs.length);
-    let s = 0;
-    let taken = 0;
-    let idx = this.headIndex;
-    for (let w = 0; w < windowsMs.length; w++) {
-      const n = Math.min(this.slots, Math.max(1, Math.ceil(windowsMs[w]! / this.slotMs)));
-      if (n === this.slots) {
-        out[w] = this.totals[field]!;
-        continue;
-      }
-      for (; taken < n; taken++) {
-        s += this.cells[idx * this.fields + field]!;
-        idx = idx === 0 ? this.slots - 1 : idx - 1;
-      }
-      out[w] = s;
-    }
-    return out;
+    return windowsMs.map((w) => this.windowSum(field, w));
+  }
+
+  private windowSum(field: number, windowMs: number): number {
+    const n = Math.min(this.slots, Math.max(1, Math.ceil(windowMs / this.slotMs)));
+    const upTo = this.cells[this.headBase + field]!;
+    if (n === this.slots) return upTo - this.base[field]!;
+    const before = (this.headIndex - n + this.slots) % this.slots; // the slot just before the window
+    return upTo - this.cells[before * this.fields + field]!;
   }
 
   /** Moves the head to absolute slot `abs`, expiring what fell out. */
   private roll(abs: number): void {
     if (abs <= this.head) return; // same slot, or the clock went back: keep writing to the head
+    const cells = this.cells;
+    const fields = this.fields;
+    const from = this.headBase;
     const steps = abs - this.head;
     if (this.head < 0 || steps >= this.slots) {
-      this.cells.fill(0);
-      this.totals.fill(0);
+      // Everything leaves the ring: what was counted so far becomes the base.
+      for (let f = 0; f < fields; f++) {
+        const upTo = cells[from + f]!;
+        this.base[f] = upTo;
+        for (let i = f; i < cells.length; i += fields) cells[i] = upTo;
+      }
       this.moveHead(abs);
       return;
     }
+    // Each slot the head moves onto is the oldest leaving the window: its total
+    // becomes the base, and it starts from the head's total (nothing added since).
     for (let k = 1; k <= steps; k++) {
-      const idx = (this.headIndex + k) % this.slots;
-      const base = idx * this.fields;
-      for (let f = 0; f < this.fields; f++) {
-        this.totals[f]! -= this.cells[base + f]!;
-        this.cells[base + f] = 0;
+      const at = ((this.headIndex + k) % this.slots) * fields;
+      for (let f = 0; f < fields; f++) {
+        this.base[f] = cells[at + f]!;
+        cells[at + f] = cells[from + f]!;
       }
     }
     this.moveHead(abs);
@@ -116,6 +112,6 @@ export class CounterRing {
 
   /** Bytes held by this ring's arrays. */
   get bytes(): number {
-    return this.cells.byteLength + this.totals.byteLength;
+    return this.cells.byteLength + this.base.byteLength;
   }
 }

@@ -167,6 +167,11 @@ export function quantilesFromCounts(
  * {@link quantilesFromCounts} over the element-wise sum of two count arrays,
  * `a[b] + h[hOffset + b]`, without materialising it: a window's closed slots
  * plus its head slot, read in one pass.
+ *
+ * It scans down from the bucket of `maxSeen` (nothing lies above it) rather
+ * than up from zero: SLO quantiles sit in the tail, a few buckets below the
+ * maximum, while the scan from zero would cross every empty bucket below the
+ * fastest request first.
  */
 export function quantilesFromSum(
   layout: BucketLayout,
@@ -179,16 +184,19 @@ export function quantilesFromSum(
 ): (number | null)[] {
   const out: (number | null)[] = new Array<number | null>(qs.length).fill(null);
   if (total <= 0) return out;
-  let qi = 0;
-  let target = Math.max(1, Math.ceil(qs[0]! * total));
-  let cum = 0;
-  for (let b = 0; b < layout.size && qi < qs.length; b++) {
-    cum += a[b]! + h[hOffset + b]!;
-    while (qi < qs.length && cum >= target) {
-      out[qi] = Math.min(layout.value(b), maxSeen);
-      qi++;
-      if (qi < qs.length) target = Math.max(1, Math.ceil(qs[qi]! * total));
+  // The nearest-rank bucket is the lowest b with (count at or below b) ≥ ⌈q·n⌉,
+  // i.e. the lowest b whose count strictly above it is ≤ n − ⌈q·n⌉.
+  let b = layout.index(maxSeen);
+  let above = 0;
+  for (let qi = qs.length - 1; qi >= 0; qi--) {
+    const allowed = total - Math.max(1, Math.ceil(qs[qi]! * total));
+    while (b > 0) {
+      const c = a[b]! + h[hOffset + b]!;
+      if (above + c > allowed) break;
+      above += c;
+      b--;
     }
+    out[qi] = Math.min(layout.value(b), maxSeen);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BucketLayout, promBucketMap } from '../../src/metrics/log-buckets.js';
+import { BucketLayout, promBucketMap, quantilesFromCounts, quantilesFromSum } from '../../src/metrics/log-buckets.js';
 
 /** The definition: the first bucket whose upper bound reaches v (clamped at both ends). */
 function definedIndex(layout: BucketLayout, v: number): number {
@@ -58,6 +58,31 @@ describe('BucketLayout.index (bit-level lookup)', () => {
         return index[layout.index(v)]! <= correct;
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('reads the same quantiles from closed + head counts, scanning down, as from the merged counts (property)', () => {
+    const layout = new BucketLayout();
+    const sample = fc.array(fc.double({ min: 0, max: 4_000_000, noNaN: true }), { minLength: 0, maxLength: 200 });
+    fc.assert(
+      fc.property(sample, sample, fc.uniqueArray(fc.double({ min: 0.001, max: 1, noNaN: true }), { minLength: 1, maxLength: 5 }), (closed, head, qsRaw) => {
+        const qs = [...qsRaw].sort((x, y) => x - y);
+        const a = new Uint32Array(layout.size);
+        const h = new Uint16Array(layout.size * 3);
+        const merged = new Float64Array(layout.size);
+        for (const v of closed) {
+          a[layout.index(v)]!++;
+          merged[layout.index(v)]!++;
+        }
+        for (const v of head) {
+          h[layout.size + layout.index(v)]!++;
+          merged[layout.index(v)]!++;
+        }
+        const all = [...closed, ...head];
+        const max = all.length > 0 ? Math.max(...all) : 0;
+        expect(quantilesFromSum(layout, a, h, layout.size, all.length, qs, max)).toEqual(quantilesFromCounts(layout, merged, all.length, qs, max));
+      }),
+      { numRuns: 500 },
     );
   });
 });
