@@ -92,11 +92,21 @@ export function interleave(competitors, { rounds = 15, batchMs = 15, warmupMs = 
 
 /**
  * Ratio a ÷ b from {@link interleave} results, as the median of the per-round
- * ratios: both ran back to back in each round, so a noisy neighbour slows
- * both sides of a pair and cancels out, where a ratio of medians would not.
+ * ratios: both ran back to back in each round, so drift slows both sides of a
+ * pair and cancels out, where a ratio of medians would not.
  */
 export function pairedRatio(a, b) {
   return median(a.samples.map((x, i) => x / b.samples[i]));
+}
+
+/**
+ * Ratio a ÷ b of the fastest batches. On a shared machine other processes
+ * only ever add time, and a short batch is often preempted: the fastest of
+ * many short interleaved batches is the best estimate of the cost itself
+ * (the reasoning behind Python's timeit reporting the minimum).
+ */
+export function bestRatio(a, b) {
+  return a.min / b.min;
 }
 
 /** Left/right-aligned text table. */

@@ -223,17 +223,18 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   recordRequest(record: RequestRecord): void {
     if (typeof record !== 'object' || record === null) return this.reject('route');
     const d = record.durationMs;
-    if (typeof d !== 'number' || !(d >= 0) || d === Infinity) return this.reject('durationMs');
     const route = record.route;
-    if (typeof route !== 'string') return this.reject('route');
     const status = record.status;
+    if (typeof d !== 'number' || !(d >= 0 && d < Infinity)) return this.reject('durationMs');
+    if (typeof route !== 'string') return this.reject('route');
+    let failure = false;
     const ok = record.ok;
-    let failure: boolean;
     if (typeof ok === 'boolean') failure = !ok;
-    else if (status === undefined) failure = false;
-    else if (typeof status !== 'number' || !(status >= 0)) return this.reject('status');
-    // The default classifier inline: no call on the common path.
-    else failure = this.classify === undefined ? status >= 500 : this.isFailure(status);
+    else if (status !== undefined) {
+      if (typeof status !== 'number' || !(status >= 0)) return this.reject('status');
+      // The default classifier inline: no call on the common path.
+      failure = this.classify === undefined ? status >= 500 : this.isFailure(status);
+    }
     const t = this.ticker;
     const now = t.running ? t.now : this.clock.now();
     this.store.route(route).record(now, d, failure, status === 429);

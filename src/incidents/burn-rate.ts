@@ -100,7 +100,10 @@ export class BurnRateTracker {
     const p = this.pending;
     p.req++;
     if (failure) p.bad++;
-    if (this.byRoute.size === 0) return;
+    if (this.byRoute.size !== 0) this.recordRoute(route, failure);
+  }
+
+  private recordRoute(route: string, failure: boolean): void {
     const r = this.byRoute.get(route);
     if (r !== undefined) {
       r.req++;

@@ -114,7 +114,7 @@ export class LatencyWindow {
     const layout = this.layout;
     layout.stage[0] = durationMs;
     const b = layout.indexOfStaged();
-    if ((b === 0 || b === layout.last) && layout.clamps(durationMs)) this.clamped++;
+    if (b === 0 || b === layout.last) this.countClamp(durationMs);
     const ring = this.ring;
     const cell = this.headBase + b;
     const v = (ring[cell]! + 1) & 0xffff;
@@ -203,6 +203,11 @@ export class LatencyWindow {
   /** Bytes held by this series' buffer (the store's scratch and the layout's tables excluded). */
   get bytes(): number {
     return this.cells.buffer.byteLength;
+  }
+
+  /** Out of line: rare, and it keeps `record` small enough for V8 to inline whole. */
+  private countClamp(durationMs: number): void {
+    if (this.layout.clamps(durationMs)) this.clamped++;
   }
 
   private addCarry(cell: number): void {
