@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { z } from 'zod';
@@ -34,31 +34,81 @@ export type ExpressMiddlewareOptions = z.input<typeof expressMiddlewareOptionsSc
 
 // Express assigns `req.route` when a route matches. Capturing `req.baseUrl`
 // at that moment keeps the mount path even when an error later unwinds the
-// routers (which restore `baseUrl` on the way out). Shared by every
-// middleware instance: they all read the same slots.
-const ROUTE = Symbol('firebreak.route');
-const BASE = Symbol('firebreak.baseUrl');
+// routers (which restore `baseUrl` on the way out). The capture is an
+// accessor defined once on the app's request prototype (`app.request`, which
+// Express documents as the place to extend requests), not per request, and
+// its setter makes exactly one property write — the one plain Express makes
+// anyway for `req.route` — because adding properties to Express request
+// objects is slow (they are in dictionary mode after Express swaps their
+// prototype): a per-request defineProperty cost several percent of req/s.
+const CAPTURE = Symbol('firebreak.route');
+const PATCHED = Symbol('firebreak.routeAccessor');
+// Memo kept on Express's long-lived Route objects, one per mount path.
+const MEMO = Symbol('firebreak.routeMemo');
 
+/** A route as matched under one mount path, with the last label built for it. */
+interface Capture {
+  route: unknown;
+  base: string;
+  method: string;
+  template: string;
+  withMethod: string;
+}
 interface ExpressRouteLike {
   path?: unknown;
+  [MEMO]?: Capture;
 }
 interface TrackedRequest extends IncomingMessage {
   baseUrl?: string;
-  [ROUTE]?: ExpressRouteLike;
-  [BASE]?: string;
+  route?: unknown;
+  [CAPTURE]?: Capture;
 }
 
-const routeSlot: PropertyDescriptor = {
+function captureOf(route: unknown, base: string): Capture {
+  if (typeof route !== 'object' || route === null) return { route, base, method: '', template: '', withMethod: '' };
+  const r = route as ExpressRouteLike;
+  let memo = r[MEMO];
+  if (memo === undefined || memo.base !== base) {
+    memo = { route, base, method: '', template: '', withMethod: '' };
+    r[MEMO] = memo;
+  }
+  return memo;
+}
+
+const routeAccessor: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: TrackedRequest) {
-    return this[ROUTE];
+    return this[CAPTURE]?.route;
   },
-  set(this: TrackedRequest, route: ExpressRouteLike) {
-    this[ROUTE] = route;
-    this[BASE] = this.baseUrl ?? '';
+  set(this: TrackedRequest, route: unknown) {
+    this[CAPTURE] = captureOf(route, this.baseUrl ?? '');
   },
 };
+
+function installRouteAccessor(req: IncomingMessage): void {
+  const proto = Object.getPrototypeOf(req) as Record<PropertyKey, unknown> | null;
+  if (proto === null || proto[PATCHED] === true) return;
+  // Only an Express app's own request prototype; never Node's IncomingMessage
+  // (the middleware used outside Express) and never over someone else's `route`.
+  const leaveAlone = proto === (IncomingMessage.prototype as object) || Object.prototype.hasOwnProperty.call(proto, 'route');
+  if (!leaveAlone) Object.defineProperty(proto, 'route', routeAccessor);
+  Object.defineProperty(proto, PATCHED, { value: true });
+}
+
+function labelOf(req: TrackedRequest, route: ExpressRouteLike, includeMethod: boolean): string {
+  // Captured at match time when our accessor saw the assignment; else (a
+  // mounted sub-app has its own request prototype) as it stands now.
+  const captured = req[CAPTURE];
+  const memo = captured !== undefined && captured.route === route ? captured : captureOf(route, req.baseUrl ?? '');
+  const method = req.method ?? 'GET';
+  if (memo.method !== method) {
+    memo.method = method;
+    memo.template = `${memo.base}${String(route.path)}`;
+    memo.withMethod = `${method} ${memo.template}`;
+  }
+  return includeMethod ? memo.withMethod : memo.template;
+}
 
 /**
  * Express middleware that records every request into the monitor by route
@@ -81,7 +131,7 @@ export function firebreakMiddleware(
   const opts = parseConfig(expressMiddlewareOptionsSchema, 'firebreak middleware options', options);
   const { notFoundRoute, includeMethod, skip } = opts;
   const clock = monitor.clock;
-  // Per-request state lives in symbol slots of this instance (two monitors'
+  // Per-request state lives in a symbol slot of this instance (two monitors'
   // middlewares on one app do not see each other's), and `onClose` is shared
   // by all requests, so the hot path allocates no closures.
   const START = Symbol('firebreak.start');
@@ -91,13 +141,8 @@ export function firebreakMiddleware(
     const req = this.req;
     const started = this[START];
     if (req === undefined || started === undefined) return;
-    const route = req[ROUTE];
-    let name: string;
-    if (route === undefined || route.path === undefined) name = notFoundRoute;
-    else {
-      const template = `${req[BASE] ?? ''}${String(route.path)}`;
-      name = includeMethod ? `${req.method ?? 'GET'} ${template}` : template;
-    }
+    const route = req.route as ExpressRouteLike | undefined | null;
+    const name = route === undefined || route === null || route.path === undefined ? notFoundRoute : labelOf(req, route, includeMethod);
     // A response closed before it finished was aborted (client gone, socket error).
     const status = this.writableFinished ? this.statusCode : ABORTED_STATUS;
     monitor.recordRequest({ route: name, durationMs: clock.monotonic() - started, status });
@@ -114,8 +159,9 @@ export function firebreakMiddleware(
     }
     if (!skipped) {
       (res as Tracked)[START] = clock.monotonic();
-      Object.defineProperty(req, 'route', routeSlot);
-      res.once('close', onClose);
+      installRouteAccessor(req);
+      // 'close' fires for finished and for aborted responses alike (Node ≥ 16).
+      res.on('close', onClose);
     }
     next();
   };

@@ -187,6 +187,40 @@ export function expressSuite(label: string): void {
       expect(() => firebreakMiddleware(monitor(), { bogus: true } as never)).toThrow(/bogus/);
     });
 
+    it('records routes of a mounted sub-app with its mount path', async () => {
+      const m = monitor();
+      const app = express();
+      app.use(firebreakMiddleware(m));
+      const sub = express();
+      sub.get('/items/:id', (_q, s) => void s.send('x'));
+      sub.get('/broken', () => {
+        throw new Error('x');
+      });
+      app.use('/v1', sub);
+      const url = await listen(app);
+      const recorded = nextRecords(m, 2);
+      await call(url, '/v1/items/3');
+      await call(url, '/v1/broken');
+      expect((await recorded).map((r) => [r.route, r.status])).toEqual([
+        ['GET /v1/items/:id', 200],
+        ['GET /v1/broken', 500],
+      ]);
+    });
+
+    it("never touches Node's IncomingMessage prototype", async () => {
+      const { IncomingMessage } = await import('node:http');
+      const m = monitor();
+      const app = express();
+      app.use(firebreakMiddleware(m));
+      app.get('/x', (_q, s) => void s.send('x'));
+      const url = await listen(app);
+      const recorded = nextRecords(m);
+      await call(url, '/x');
+      await recorded;
+      expect(Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'route')).toBeUndefined();
+      expect(Object.getOwnPropertyDescriptor(app.request, 'route')?.set).toBeTypeOf('function');
+    });
+
     it('can record templates without the method', async () => {
       const m = monitor();
       const app = express();
