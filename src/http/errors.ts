@@ -56,6 +56,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze(
     EXECUTION_NOT_FOUND: 404,
     INCIDENT_NOT_FOUND: 404,
     INVALID_TRANSITION: 409,
+    LIMIT_REACHED: 409,
     ACTION_BUSY: 409,
     NOT_REVERTIBLE: 409,
     PAYLOAD_TOO_LARGE: 413,

@@ -146,6 +146,11 @@ export const httpOptionsSchema = z.strictObject({
   adminRateLimit: z
     .union([z.literal(false), adminRateLimitSchema])
     .default({ maxRequests: 120, windowMs: 60_000, maxCallers: 1_000, maxAuthFailures: 20 }),
+  /**
+   * `GET /health/ready` reuses a health report this recent (and joins a run in
+   * progress), so a flood of probes cannot turn into a flood of database pings.
+   */
+  readyCacheMs: z.number().int().nonnegative().max(60_000).default(1_000),
   /** Admin calls kept in the in-memory audit log (oldest dropped first, drops counted). */
   auditLimit: z.number().int().positive().max(100_000).default(1_000),
   /** Called with every audit entry (e.g. to ship it to the host's logs); errors are contained. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Monitor } from '../monitor.js';
 import type { AdminAuditLog } from './audit.js';
-import type { AuthRequest, Caller, Role } from './options.js';
+import type { AuthRequest, Caller, ResolvedHttpOptions, Role } from './options.js';
 
 /** Who may call a route: anyone, the `read` role, the `operator` role, or as `metricsAccess` says. */
 export type RouteAccess = 'public' | Role | 'metrics';
@@ -20,6 +20,8 @@ export interface RouteContext<P = unknown, Q = unknown, B = unknown> {
   request: AuthRequest;
   /** The monitor's admin audit log. */
   audit: AdminAuditLog;
+  /** The mount's validated options. */
+  options: ResolvedHttpOptions;
 }
 
 /** What a route handler returns: JSON, or text with its content type. */

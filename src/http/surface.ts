@@ -219,7 +219,16 @@ export class HttpSurface {
         const raw = await readJsonBody(input.body, input.headers, this.options.bodyLimitBytes);
         body = validate(spec.body ?? noBody, 'request body', raw ?? {});
       }
-      const result = await spec.handler({ monitor: this.monitor, caller, params, query, body, request, audit: this.audit });
+      const result = await spec.handler({
+        monitor: this.monitor,
+        caller,
+        params,
+        query,
+        body,
+        request,
+        audit: this.audit,
+        options: this.options,
+      });
       reply = toReply(result, limitHeaders);
     } catch (err) {
       const mapped = mapError(err);

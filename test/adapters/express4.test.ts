@@ -1,6 +1,8 @@
 import { expect, it, vi } from 'vitest';
 import express4 from 'express4';
 import { expressSuite } from './suites/express.js';
+import { bodiesSuite } from './suites/bodies.js';
+import { incidentsSuite } from './suites/incidents.js';
 import { routesSuite } from './suites/routes.js';
 
 // Everything in this file — the adapter included — sees Express 4 as 'express',
@@ -15,4 +17,7 @@ it('runs against Express 4', async () => {
 });
 
 routesSuite('express', 'Express 4');
+incidentsSuite('express', 'Express 4');
+bodiesSuite('express', 'Express 4');
+bodiesSuite('express', 'Express 4 behind express.json()', { hostJsonParser: true });
 expressSuite('Express 4');

@@ -1,6 +1,8 @@
 import express from 'express';
 import { expect, it } from 'vitest';
 import { expressSuite } from './suites/express.js';
+import { bodiesSuite } from './suites/bodies.js';
+import { incidentsSuite } from './suites/incidents.js';
 import { routesSuite } from './suites/routes.js';
 
 it('runs against Express 5', async () => {
@@ -10,4 +12,7 @@ it('runs against Express 5', async () => {
 });
 
 routesSuite('express', 'Express 5');
+incidentsSuite('express', 'Express 5');
+bodiesSuite('express', 'Express 5');
+bodiesSuite('express', 'Express 5 behind express.json()', { hostJsonParser: true });
 expressSuite('Express 5');

@@ -5,9 +5,13 @@ import { createMonitor, ConfigError, type Monitor } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import firebreakPlugin, { firebreakPlugin as named } from '../../src/adapters/fastify.js';
 import { AUTH, READER_TOKEN, abandonedGet, call, nextRecords, serve, type Served } from './harness.js';
+import { bodiesSuite } from './suites/bodies.js';
+import { incidentsSuite } from './suites/incidents.js';
 import { routesSuite } from './suites/routes.js';
 
 routesSuite('fastify', 'Fastify 5');
+incidentsSuite('fastify', 'Fastify 5');
+bodiesSuite('fastify', 'Fastify 5');
 
 describe('Fastify plugin', () => {
   let served: Served | undefined;

@@ -5,9 +5,13 @@ import { createMonitor, ConfigError } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { createHandler } from '../../src/adapters/node-http.js';
 import { AUTH, READER_TOKEN, call } from './harness.js';
+import { bodiesSuite } from './suites/bodies.js';
+import { incidentsSuite } from './suites/incidents.js';
 import { routesSuite } from './suites/routes.js';
 
 routesSuite('node-http');
+incidentsSuite('node-http');
+bodiesSuite('node-http');
 
 describe('node:http handler', () => {
   let server: Server | undefined;

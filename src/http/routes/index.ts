@@ -1,7 +1,8 @@
 import type { AnyRoute } from '../route.js';
 import { auditRoutes } from './audit.js';
 import { healthRoutes } from './health.js';
+import { incidentRoutes } from './incidents.js';
 import { statsRoutes } from './stats.js';
 
-/** Every built-in route, in table order. */
-export const builtinRoutes: readonly AnyRoute[] = [...healthRoutes, ...statsRoutes, ...auditRoutes];
+/** Every built-in route, in table order (static paths before parameters). */
+export const builtinRoutes: readonly AnyRoute[] = [...healthRoutes, ...statsRoutes, ...incidentRoutes, ...auditRoutes];
