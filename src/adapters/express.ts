@@ -16,6 +16,7 @@ import { writeReply } from '../http/node-reply.js';
 import type { HttpOptions } from '../http/options.js';
 import { HttpSurface, type MountedRoute } from '../http/surface.js';
 import { ABORTED_STATUS, NOT_FOUND_ROUTE } from '../http/recording.js';
+import { decideRateLimit, limiterSchema, rateLimitOptionsSchema, type LimiterLike, type RateLimitHelperStats } from '../http/rate-limit.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
 
@@ -218,4 +219,42 @@ export function firebreakRouter(monitor: Monitor, options: HttpOptions): Router 
     else router.post(route.path, handlerFor(route));
   }
   return router;
+}
+
+/** Options of {@link firebreakRateLimit}. */
+export type ExpressRateLimitOptions = z.input<ReturnType<typeof rateLimitOptionsSchema<Request>>>;
+
+/** An Express middleware with its counters. */
+export type RateLimitMiddleware = ((req: Request, res: Response, next: NextFunction) => void) & {
+  readonly stats: RateLimitHelperStats;
+};
+
+/**
+ * Express middleware that applies a monitor rate limiter to the routes it is
+ * mounted on: refused requests get 429 with `Retry-After` and
+ * `RateLimit-Limit` / `-Remaining` / `-Reset` / `-Policy` headers and the
+ * standard error body; allowed ones get the `RateLimit-*` headers too. Keys
+ * default to `req.ip` (set Express `trust proxy` behind a proxy). A throwing
+ * `key()` lets the request through and is counted in `.stats.errors`.
+ *
+ * @example
+ * ```ts
+ * import { firebreakRateLimit } from 'firebreak/express';
+ * const limiter = monitor.rateLimiter('api', { maxRequests: 100, windowSeconds: 60 });
+ * app.use('/api', firebreakRateLimit(limiter, { key: (req) => String(req.headers['x-api-key'] ?? req.ip) }));
+ * ```
+ */
+export function firebreakRateLimit(limiter: LimiterLike, options?: ExpressRateLimitOptions): RateLimitMiddleware {
+  const l = parseConfig(limiterSchema, 'firebreak rate limiter', limiter);
+  const opts = parseConfig(rateLimitOptionsSchema<Request>(), 'firebreak rate-limit options', options);
+  const keyOf = opts.key ?? ((req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown');
+  const stats: RateLimitHelperStats = { limited: 0, errors: 0 };
+  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    const d = decideRateLimit(l, () => keyOf(req), stats, opts.headers);
+    for (const name in d.headers) res.setHeader(name, d.headers[name]!);
+    if (d.allowed) return next();
+    res.statusCode = 429;
+    res.end(d.body);
+  };
+  return Object.assign(middleware, { stats });
 }

@@ -23,6 +23,7 @@ import { HttpError, mapError } from '../http/errors.js';
 import type { HttpOptions } from '../http/options.js';
 import { ABORTED_STATUS, NOT_FOUND_ROUTE } from '../http/recording.js';
 import { HttpSurface, type HttpReply, type MountedRoute } from '../http/surface.js';
+import { decideRateLimit, limiterSchema, rateLimitOptionsSchema, type LimiterLike, type RateLimitHelperStats } from '../http/rate-limit.js';
 
 /** The plugin's own options (the rest are the route options, `HttpOptions`). */
 export const fastifyPluginOptionsSchema = z.strictObject({
@@ -197,3 +198,41 @@ const firebreakFastify: FastifyPluginAsync<FirebreakFastifyOptions> = async (app
 const plugin = fp(firebreakFastify, { name: 'firebreak', fastify: '5.x' });
 export default plugin;
 export { plugin as firebreakPlugin };
+
+/** Options of {@link rateLimitHook}. */
+export type FastifyRateLimitOptions = z.input<ReturnType<typeof rateLimitOptionsSchema<FastifyRequest>>>;
+
+/** A Fastify `onRequest` hook with its counters. */
+export type RateLimitHook = ((request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void) & {
+  readonly stats: RateLimitHelperStats;
+};
+
+/**
+ * A Fastify `onRequest` hook that applies a monitor rate limiter: refused
+ * requests get 429 with `Retry-After` and `RateLimit-*` headers and the
+ * standard error body; allowed ones get the `RateLimit-*` headers too. Add it
+ * to a context (`app.addHook('onRequest', hook)`) or to one route
+ * (`{ onRequest: hook }`). Keys default to `request.ip`. A throwing `key()`
+ * lets the request through and is counted in `.stats.errors`.
+ *
+ * @example
+ * ```ts
+ * import { rateLimitHook } from 'firebreak/fastify';
+ * const limiter = monitor.rateLimiter('api', { maxRequests: 100, windowSeconds: 60 });
+ * app.get('/search', { onRequest: rateLimitHook(limiter) }, search);
+ * ```
+ */
+export function rateLimitHook(limiter: LimiterLike, options?: FastifyRateLimitOptions): RateLimitHook {
+  const l = parseConfig(limiterSchema, 'firebreak rate limiter', limiter);
+  const opts = parseConfig(rateLimitOptionsSchema<FastifyRequest>(), 'firebreak rate-limit options', options);
+  const keyOf = opts.key ?? ((request: FastifyRequest) => request.ip);
+  const stats: RateLimitHelperStats = { limited: 0, errors: 0 };
+  const hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const d = decideRateLimit(l, () => keyOf(request), stats, opts.headers);
+    reply.headers(d.headers);
+    if (d.allowed) return done();
+    // Replying from onRequest ends the request here; done() must not be called too.
+    void reply.code(429).send(d.body);
+  };
+  return Object.assign(hook, { stats });
+}
