@@ -239,3 +239,35 @@ describe('admin audit', () => {
     expect(surface.audit.listenerErrors).toBe(1);
   });
 });
+
+describe('readiness', () => {
+  it('joins a run in progress and reuses a report for readyCacheMs, on the monitor clock', async () => {
+    const { send, monitor, clock } = setup({ readyCacheMs: 1_000 });
+    let runs = 0;
+    monitor.healthCheck('db', () => {
+      runs++;
+      return true;
+    });
+    const [a, b] = await Promise.all([send('GET', '/health/ready'), send('GET', '/health/ready')]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(runs).toBe(1);
+    clock.advance(999);
+    await send('GET', '/health/ready');
+    expect(runs).toBe(1);
+    clock.advance(1);
+    await send('GET', '/health/ready');
+    expect(runs).toBe(2);
+  });
+
+  it('runs every time with readyCacheMs: 0', async () => {
+    const { send, monitor } = setup({ readyCacheMs: 0 });
+    let runs = 0;
+    monitor.healthCheck('db', () => {
+      runs++;
+      return true;
+    });
+    await send('GET', '/health/ready');
+    await send('GET', '/health/ready');
+    expect(runs).toBe(2);
+  });
+});
