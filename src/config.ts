@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from './clock.js';
 import { ConfigError } from './errors.js';
 import type { ResourceProbes } from './metrics/process.js';
+import { actionsOptionsSchema } from './actions/types.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
 
@@ -182,6 +183,8 @@ export const monitorOptionsSchema = z
         message: 'probes must be an object of probe functions',
       })
       .optional(),
+    /** Emergency-action registry: audit size, executions kept, default timeout. */
+    actions: actionsOptionsSchema,
   })
   .superRefine((opts, ctx) => {
     const seen = new Set<string>();

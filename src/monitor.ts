@@ -7,6 +7,19 @@ import { processProbes, type ResourceProbes } from './metrics/process.js';
 import { leLabel, newRegistry, registerCollector } from './metrics/prometheus.js';
 import { SeriesStore, HIT, MISS, ERROR, type CacheStats, type RouteStats } from './metrics/series-store.js';
 import { SloEvaluator, type SloResult, type SloStatus } from './slo/evaluate.js';
+import { LatencyWindow } from './metrics/latency-window.js';
+import { ActionRegistry } from './actions/registry.js';
+import type { ActionExecution } from './actions/types.js';
+import { Controls } from './actions/controls/controls.js';
+import { registerControlMetrics } from './actions/controls/metrics.js';
+import type { Feature, FeatureOptions } from './actions/controls/feature.js';
+import type { CacheOptions, GuardedCache } from './actions/controls/cache.js';
+import type { RateLimiter, RateLimiterOptions } from './actions/controls/rate-limiter.js';
+import type { Fallback, FallbackOptions } from './actions/controls/fallback.js';
+import type { Canary, CanaryOptions } from './actions/controls/canary.js';
+
+/** Distinct `arm` series a monitor keeps (canary arms are a small fixed set); later arms are counted, not recorded. */
+export const MAX_ARMS = 32;
 
 /**
  * One finished request, as the host reports it.
@@ -25,6 +38,11 @@ export interface RequestRecord {
   status?: number;
   /** Explicit outcome; wins over `status`. */
   ok?: boolean;
+  /**
+   * Canary arm (`canary.assign(key)`): also records into that arm's series so
+   * canary and stable can be compared. At most {@link MAX_ARMS} distinct arms.
+   */
+  arm?: string;
 }
 
 /** What `end()` of {@link Monitor.startTimer} accepts. */
@@ -68,6 +86,8 @@ export interface RecordingHealth {
   clamped: number;
   /** Event listeners that threw (contained). */
   listenerErrors: number;
+  /** Records whose `arm` was not recorded because {@link MAX_ARMS} arms exist (or it was not a string). */
+  armOverflow: number;
 }
 
 /**
@@ -87,6 +107,8 @@ export interface MonitorStats {
   overall: RouteStats;
   routes: Record<string, RouteStats>;
   caches: Record<string, CacheStats>;
+  /** Per canary arm (`recordRequest({ arm })`). */
+  arms: Record<string, RouteStats>;
   /** Records rejected for bad input (NaN or negative duration, non-string route…). */
   rejected: number;
   recording: RecordingHealth;
@@ -112,6 +134,12 @@ export interface MonitorEvents {
   'slo:changed': (transition: SloTransition) => void;
   /** An evaluation finished. */
   evaluated: (report: EvaluationReport) => void;
+  /** An action execution succeeded (or was a no-op). */
+  'action:executed': (execution: ActionExecution) => void;
+  /** An action execution failed or timed out (or a revert did). */
+  'action:failed': (execution: ActionExecution) => void;
+  /** An execution was reverted. */
+  'action:reverted': (execution: ActionExecution) => void;
 }
 
 const CACHE_RESULT = { hit: HIT, miss: MISS, error: ERROR } as const;
@@ -133,6 +161,12 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   readonly options: ResolvedMonitorOptions;
   /** @internal */
   readonly store: SeriesStore;
+  /** Emergency actions: register, list, execute, revert, audit. */
+  readonly actions: ActionRegistry;
+  /** The controls (features, caches, rate limiters, fallbacks, canaries) by name, and their stats. */
+  readonly controls: Controls;
+  private readonly arms = new Map<string, LatencyWindow>();
+  private armOverflow = 0;
   private readonly evaluator: SloEvaluator;
   private readonly probes: ResourceProbes;
   private readonly classify: ((status: number) => boolean) | undefined;
@@ -167,7 +201,88 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       monotonic: () => clock.monotonic(),
     });
     this.registry = opts.prometheus.registry ?? newRegistry();
+    this.actions = new ActionRegistry(this.clock, opts.actions, {
+      emit: (event, execution) => this.emit(event, execution),
+    });
+    this.controls = new Controls({
+      clock: this.clock,
+      actions: this.actions,
+      recordCache: (name, result) => this.recordCache(name, result),
+      canary: {
+        recordRequest: (record) => this.recordRequest(record),
+        armStats: (label) => {
+          const s = this.arms.get(label);
+          return s === undefined ? null : this.store.routeStats(s, this.clock.now());
+        },
+      },
+    });
     this.registerMetrics(opts.prometheus.prefix);
+  }
+
+  /**
+   * A kill switch (see {@link Feature}); registers `feature.*` actions.
+   * Without options, returns the existing feature of that name.
+   *
+   * @example
+   * ```ts
+   * const rerank = monitor.feature('rerank', { risky: true });
+   * if (rerank.isEnabled()) results = await rerankResults(results);
+   * ```
+   */
+  feature(name: string, options?: FeatureOptions): Feature {
+    return this.controls.feature(name, options);
+  }
+
+  /**
+   * A guarded lru-cache that records hits, misses and errors (see {@link GuardedCache});
+   * registers `cache.*` actions.
+   *
+   * @example
+   * ```ts
+   * const cache = monitor.cache<string, Hit[]>('search', { max: 10_000, ttl: 60_000 });
+   * ```
+   */
+  cache<K extends {}, V extends {}>(name: string, options?: CacheOptions<K, V>): GuardedCache<K, V> {
+    return this.controls.cache(name, options);
+  }
+
+  /**
+   * A per-key sliding-window rate limiter (see {@link RateLimiter}); registers `rate-limit.*` actions.
+   *
+   * @example
+   * ```ts
+   * const limiter = monitor.rateLimiter('api', { maxRequests: 100, windowSeconds: 60 });
+   * if (!limiter.check(req.ip).allowed) res.statusCode = 429;
+   * ```
+   */
+  rateLimiter(name: string, options?: RateLimiterOptions): RateLimiter {
+    return this.controls.rateLimiter(name, options);
+  }
+
+  /**
+   * A primary/fallback wrapper (see {@link Fallback}); registers `model.fallback` / `model.restore`.
+   *
+   * @example
+   * ```ts
+   * const ranker = monitor.fallback('ranker', { primary: crossEncoder, fallback: hybridOnly, timeoutMs: 300 });
+   * const results = await ranker.run(query);
+   * ```
+   */
+  fallback<A extends unknown[], R>(name: string, options?: FallbackOptions<A, R>): Fallback<A, R> {
+    return this.controls.fallback(name, options);
+  }
+
+  /**
+   * A deterministic canary splitter (see {@link Canary}); registers `canary.*` actions.
+   *
+   * @example
+   * ```ts
+   * const canary = monitor.canary('new-index', { percent: 5 });
+   * const arm = canary.assign(userId);
+   * ```
+   */
+  canary(name: string, options?: CanaryOptions): Canary {
+    return this.controls.canary(name, options);
   }
 
   /**
@@ -193,7 +308,22 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     else if (status === undefined) failure = false;
     else if (typeof status !== 'number' || !(status >= 0)) return this.reject('status');
     else failure = this.isFailure(status);
-    this.store.route(route).record(this.clock.now(), d, failure, status === 429);
+    const now = this.clock.now();
+    this.store.route(route).record(now, d, failure, status === 429);
+    if (record.arm !== undefined) this.recordArm(record.arm, now, d, failure, status === 429);
+  }
+
+  private recordArm(arm: string, now: number, durationMs: number, failure: boolean, rateLimited: boolean): void {
+    let s = this.arms.get(arm);
+    if (s === undefined) {
+      if (typeof arm !== 'string' || this.arms.size >= MAX_ARMS) {
+        this.armOverflow++;
+        return;
+      }
+      s = new LatencyWindow(this.store.layout, this.store.slotMs, this.store.slots, this.store.prom);
+      this.arms.set(arm, s);
+    }
+    s.record(now, durationMs, failure, rateLimited);
   }
 
   /**
@@ -321,6 +451,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     const store = this.store;
     const routes = Object.fromEntries([...store.routes].map(([name, s]) => [name, store.routeStats(s, now)]));
     const caches = Object.fromEntries([...store.caches].map(([name, c]) => [name, c.stats(now)]));
+    const arms = Object.fromEntries([...this.arms].map(([name, s]) => [name, store.routeStats(s, now)]));
     return {
       service: this.service,
       at: now,
@@ -328,6 +459,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       overall: store.overall(now).stats,
       routes,
       caches,
+      arms,
       rejected: this.rejectedTotal,
       recording: {
         rejectedBy: { ...this.rejectedBy },
@@ -335,6 +467,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         cacheOverflow: store.cacheOverflow,
         clamped: store.clamped(),
         listenerErrors: this.listenerErrors,
+        armOverflow: this.armOverflow,
       },
       slos: this.evaluator.evaluate(now),
     };
@@ -366,6 +499,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   start(): this {
     if (this.cancelSchedule !== undefined) return this;
     this.probes.start();
+    this.controls.start();
     this.cancelSchedule = every(this.clock, this.options.evaluateEveryMs, () => {
       try {
         this.evaluate();
@@ -381,6 +515,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.cancelSchedule?.();
     this.cancelSchedule = undefined;
     this.probes.stop();
+    this.controls.stop();
     return this;
   }
 
@@ -442,6 +577,13 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       }
       return out;
     });
+    registerCollector(reg, `${prefix}actions_total`, 'Action executions by action and outcome.', 'counter', () =>
+      this.actions.executionSamples(),
+    );
+    registerCollector(reg, `${prefix}action_reverts_total`, 'Action reverts by action and outcome.', 'counter', () =>
+      this.actions.revertSamples(),
+    );
+    registerControlMetrics(reg, prefix, this.controls);
     registerCollector(reg, `${prefix}records_rejected_total`, 'Records rejected for bad input, by field.', 'counter', () =>
       Object.entries(this.rejectedBy).map(([field, value]) => ({ labels: { field }, value })),
     );
