@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../../clock.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, ValidationError } from '../../errors.js';
 import type { ActionRegistry } from '../registry.js';
 import { namedParams, pick } from './named.js';
 
@@ -73,7 +73,10 @@ export class GuardedCache<K extends {}, V extends {}> {
     if (options instanceof LRUCache) {
       this.lru = options;
     } else if (typeof options === 'object' && options !== null) {
-      const opts = { perf: { now: () => clock.monotonic() }, ...options } as LRUCache.Options<K, V, unknown>;
+      // TTLs read the monitor's clock; ttlResolution 0 because lru-cache would otherwise cache
+      // "now" behind a real setTimeout, which neither follows a manual clock nor belongs here.
+      const timing = 'perf' in options ? {} : { perf: { now: () => clock.monotonic() }, ttlResolution: 0 };
+      const opts = { ...timing, ...options } as LRUCache.Options<K, V, unknown>;
       try {
         this.lru = new LRUCache<K, V, unknown>(opts);
       } catch (err) {
@@ -225,7 +228,9 @@ export class GuardedCache<K extends {}, V extends {}> {
 
   /** Makes the cache a pass-through (get misses, set no-ops). Returns false if already disabled. */
   disable(options: { reason?: string; by?: string } = {}): boolean {
-    const o = disableSchema.parse(options);
+    const p = disableSchema.safeParse(options);
+    if (!p.success) throw ValidationError.fromZod(`cache "${this.name}" disable options`, p.error);
+    const o = p.data;
     if (this.disabled) return false;
     this.disabled = true;
     this.reason = o.reason;
