@@ -106,9 +106,7 @@ export class SeriesStore {
       this.cacheOverflow++;
       return this.caches.get(OTHER) ?? this.createCache(OTHER);
     }
-    const c = new CacheSeries(this.slotMs, this.slots);
-    this.caches.set(name, c);
-    return c;
+    return this.createCache(name);
   }
 
   /** Stats of one route over the window ending at `now`. */
