@@ -41,10 +41,22 @@ export const playbookTableSchema = z.record(z.string().min(1).max(100), z.array(
 /** Playbooks by incident type, as written. */
 export type PlaybookTable = z.input<typeof playbookTableSchema>;
 
-/** `createMonitor({ playbooks })`: a preset name or a table. */
-export const playbooksOptionSchema = z.union([z.enum(['runbook', 'none']), playbookTableSchema]).default('runbook');
-/** `createMonitor({ playbooks })`. */
-export type PlaybooksOption = z.input<typeof playbooksOptionSchema>;
+const presetSchema = z.enum(['runbook', 'none'], { error: 'playbooks must be "runbook", "none" or a table of steps by incident type' });
+
+/** `createMonitor({ playbooks })`: a preset name (`runbook`, `none`) or a table. */
+export type PlaybooksOption = z.input<typeof presetSchema> | PlaybookTable;
+
+/**
+ * `createMonitor({ playbooks })`, validated with issues on the exact field
+ * (a plain union would only say "invalid input").
+ */
+export const playbooksOptionSchema = z
+  .custom<PlaybooksOption>(() => true)
+  .superRefine((v, ctx) => {
+    const r = typeof v === 'string' ? presetSchema.safeParse(v) : playbookTableSchema.safeParse(v);
+    if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  })
+  .default('runbook');
 
 type ControlKind = 'features' | 'caches' | 'rateLimiters' | 'fallbacks' | 'canaries';
 
@@ -121,7 +133,7 @@ export class Playbooks {
   constructor(option: PlaybooksOption = 'runbook') {
     const parsed = playbooksOptionSchema.safeParse(option);
     if (!parsed.success) throw ConfigError.fromZod('playbooks', parsed.error);
-    const source = parsed.data === 'runbook' ? RUNBOOK_PLAYBOOKS : parsed.data === 'none' ? {} : parsed.data;
+    const source = parsed.data === 'runbook' ? RUNBOOK_PLAYBOOKS : parsed.data === 'none' ? {} : (parsed.data as PlaybookTable);
     for (const [type, steps] of Object.entries(source)) this.set(type, steps as PlaybookStepInput[]);
   }
 

@@ -5,7 +5,7 @@ import type { Incident } from '../incidents/types.js';
 import type { Controls } from './controls/controls.js';
 import { errorMessage } from './isolate.js';
 import { resolveParams, type Playbooks } from './playbooks.js';
-import { isAutomatic, paramsMatch } from './procedures.js';
+import { isAutomatic } from './procedures.js';
 import type { ActionRegistry } from './registry.js';
 
 /** An auto-remediation policy, as validated. */
@@ -44,7 +44,7 @@ export type RemediationTrigger = 'opened' | 'escalated' | 'reopened';
 export interface RemediationStepResult {
   action: string;
   params: Record<string, unknown>;
-  result: 'executed' | 'noop' | 'failed' | 'would-run' | 'already-applied' | 'skipped';
+  result: 'executed' | 'noop' | 'failed' | 'would-run' | 'skipped';
   executionId?: string;
   reason?: string;
 }
@@ -268,7 +268,7 @@ export class AutoRemediation {
     const { actions, playbooks, controls } = this.host;
     const run: RemediationRun = { incidentId: incident.id, type: incident.type, trigger, at: this.host.clock.now(), dryRun: this.policy.dryRun, steps: [] };
     this.remember(run);
-    const applied = actions.executions({ incidentId: incident.id });
+    // Steps run again on escalation: controls' actions report a no-op when their state is already applied.
     for (const step of playbooks.get(incident.type)) {
       if (step.mode !== 'auto') continue;
       const { params, error } = resolveParams(step, incident, { controls });
@@ -288,10 +288,6 @@ export class AutoRemediation {
       if (!isAutomatic(step, actions)) {
         result.reason = info.requiresConfirm ? 'needs confirmation' : 'risky action';
         this.note(incident.id, `Auto-remediation skipped ${step.action}: ${result.reason}; run it by hand if needed`);
-        continue;
-      }
-      if (applied.some((e) => e.action === step.action && e.ok && e.revert?.outcome !== 'success' && paramsMatch(params, e.params))) {
-        result.result = 'already-applied';
         continue;
       }
       if (this.policy.dryRun) {
