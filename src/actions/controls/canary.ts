@@ -4,6 +4,7 @@ import { ConfigError, ValidationError } from '../../errors.js';
 import type { RouteStats } from '../../metrics/series-store.js';
 import type { ActionRegistry } from '../registry.js';
 import { fnv1a, FNV_OFFSET } from './hash.js';
+import { canaryDetectorSchema } from './detectors.js';
 import { namedParams, pick } from './named.js';
 
 /** Number of assignment buckets: percent has a resolution of 0.01. */
@@ -27,8 +28,14 @@ export const canaryOptionsSchema = z
       .default({ canary: 'canary', stable: 'stable' })
       .refine((s) => s.canary !== s.stable, { message: 'canary and stable series must differ' }),
     description: z.string().max(500).optional(),
+    /** The canary-failure detector comparing the arms (`false`: none). */
+    detector: canaryDetectorSchema,
   })
-  .default({ percent: 0, series: { canary: 'canary', stable: 'stable' } });
+  .default({
+    percent: 0,
+    series: { canary: 'canary', stable: 'stable' },
+    detector: { minSamples: 20, successDrop: { medium: 0.005, high: 0.01, critical: 0.05 }, p95Ratio: { medium: 1.5, high: 2, critical: 4 } },
+  });
 /** Options of `monitor.canary(name, opts)`. */
 export type CanaryOptions = z.input<typeof canaryOptionsSchema>;
 
@@ -85,6 +92,8 @@ export class Canary {
   readonly name: string;
   readonly series: { readonly canary: string; readonly stable: string };
   readonly description: string | undefined;
+  /** @internal Detector settings (`false`: none). */
+  readonly detector: z.output<typeof canaryDetectorSchema>;
   private readonly clock: Clock;
   private readonly host: CanaryHost;
   private readonly seed: number;
@@ -103,6 +112,7 @@ export class Canary {
     this.host = host;
     this.series = { canary: o.series.canary, stable: o.series.stable };
     this.description = o.description;
+    this.detector = o.detector;
     // Seeding with the name makes two canaries split the same users independently.
     this.seed = fnv1a(`${name}:`, FNV_OFFSET);
     this.configured = toBuckets(o.percent);

@@ -5,6 +5,7 @@ import { GuardedCache, registerCacheActions, type CacheOptions, type CacheRecord
 import { Canary, registerCanaryActions, type CanaryHost, type CanaryOptions, type CanaryStats } from './canary.js';
 import { Fallback, registerFallbackActions, type FallbackOptions, type FallbackStats } from './fallback.js';
 import { Feature, registerFeatureActions, type FeatureOptions, type FeatureStats } from './feature.js';
+import { canaryDetector, fallbackDetector, rateLimitDetector, type ControlDetectorSpec } from './detectors.js';
 import { controlNameSchema } from './named.js';
 import { RateLimiter, registerRateLimitActions, type RateLimiterOptions, type RateLimiterStats } from './rate-limiter.js';
 
@@ -17,6 +18,8 @@ export interface ControlsHost {
   actions: ActionRegistry;
   recordCache: CacheRecorder;
   canary: CanaryHost;
+  /** Adds a detector to incident detection (absent: the controls' detectors are not run). */
+  detector?(spec: ControlDetectorSpec): unknown;
 }
 
 /**
@@ -98,6 +101,7 @@ export class Controls {
     const l = new RateLimiter(name, this.host.clock, options);
     if (map.size === 0) registerRateLimitActions(this.host.actions, map);
     map.set(name, l);
+    if (l.detector !== false) this.host.detector?.(rateLimitDetector(l, l.detector));
     return l;
   }
 
@@ -110,6 +114,7 @@ export class Controls {
     const f = new Fallback<A, R>(name, this.host.clock, options);
     if (map.size === 0) registerFallbackActions(this.host.actions, map);
     map.set(name, f as unknown as Fallback);
+    if (f.detector !== false) this.host.detector?.(fallbackDetector(f as unknown as Fallback, f.detector));
     return f;
   }
 
@@ -128,6 +133,7 @@ export class Controls {
     }
     if (map.size === 0) registerCanaryActions(this.host.actions, map);
     map.set(name, c);
+    if (c.detector !== false) this.host.detector?.(canaryDetector(c, c.detector));
     return c;
   }
 

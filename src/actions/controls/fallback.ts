@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import { ConfigError } from '../../errors.js';
 import { CounterRing } from '../../metrics/counter-ring.js';
 import type { ActionRegistry } from '../registry.js';
+import { fallbackDetectorSchema } from './detectors.js';
 import { namedParams, pick } from './named.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
@@ -14,6 +15,8 @@ export const fallbackOptionsSchema = z.strictObject({
   /** A primary slower than this is answered by the fallback (and counted as a timeout). No limit by default. */
   timeoutMs: z.number().int().positive().max(3_600_000).optional(),
   description: z.string().max(500).optional(),
+  /** The model-failure detector on the primary's failure rate (`false`: none). */
+  detector: fallbackDetectorSchema,
 });
 
 /**
@@ -31,6 +34,8 @@ export interface FallbackOptions<A extends unknown[], R> {
   fallback: (...args: A) => R | Promise<R>;
   timeoutMs?: number;
   description?: string;
+  /** Model-failure detector settings, or `false` for none (default: on, failure rate ≥ 5 % medium, 20 % high, 50 % critical). */
+  detector?: z.input<typeof fallbackDetectorSchema>;
 }
 
 /** A fallback wrapper's state and counters. */
@@ -76,6 +81,8 @@ const FAILED = 1;
  */
 export class Fallback<A extends unknown[] = unknown[], R = unknown> {
   readonly name: string;
+  /** @internal Detector settings (`false`: none). */
+  readonly detector: z.output<typeof fallbackDetectorSchema>;
   private readonly clock: Clock;
   private readonly primary: (...args: A) => R | Promise<R>;
   private readonly secondary: (...args: A) => R | Promise<R>;
@@ -99,6 +106,7 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
     this.primary = options.primary;
     this.secondary = options.fallback;
     this.timeoutMs = parsed.data.timeoutMs;
+    this.detector = parsed.data.detector;
   }
 
   /**

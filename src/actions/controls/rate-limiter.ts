@@ -4,6 +4,7 @@ import type { Clock } from '../../clock.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import { CounterRing } from '../../metrics/counter-ring.js';
 import type { ActionRegistry } from '../registry.js';
+import { rateLimitDetectorSchema } from './detectors.js';
 import { namedParams, pick } from './named.js';
 import { SpaceSaving, type HeavyHitter } from './space-saving.js';
 
@@ -23,6 +24,8 @@ export const rateLimiterOptionsSchema = z.strictObject({
   topOffenders: z.number().int().positive().max(1000).default(20),
   /** Default block length when `block()` is called without one. */
   blockTtlMs: z.number().int().positive().max(MAX_WINDOW_SECONDS * 1000).default(3_600_000),
+  /** The rate-limit-attack detector on the rejected share (`false`: none). */
+  detector: rateLimitDetectorSchema,
 });
 /** Options of `monitor.rateLimiter(name, opts)`. */
 export type RateLimiterOptions = z.input<typeof rateLimiterOptionsSchema>;
@@ -119,6 +122,8 @@ const LIMITED = 1;
  */
 export class RateLimiter {
   readonly name: string;
+  /** @internal Detector settings (`false`: none). */
+  readonly detector: z.output<typeof rateLimitDetectorSchema>;
   private readonly clock: Clock;
   private readonly configured: RateLimit;
   private limit: number;
@@ -140,6 +145,7 @@ export class RateLimiter {
     const o = parsed.data;
     this.name = name;
     this.clock = clock;
+    this.detector = o.detector;
     this.configured = { maxRequests: o.maxRequests, windowSeconds: o.windowSeconds };
     this.limit = o.maxRequests;
     this.windowMs = o.windowSeconds * 1000;
