@@ -20,6 +20,12 @@ import type { Canary, CanaryOptions } from './actions/controls/canary.js';
 
 /** Distinct `arm` series a monitor keeps (canary arms are a small fixed set); later arms are counted, not recorded. */
 export const MAX_ARMS = 32;
+import type { BurnRateTracker } from './incidents/burn-rate.js';
+import { noChanges, type IncidentChanges } from './incidents/detection.js';
+import type { CustomDetectorInput } from './incidents/detector.js';
+import type { HealthCheckFn, HealthCheckOptions, HealthReport } from './incidents/health.js';
+import type { IncidentManager } from './incidents/manager.js';
+import { IncidentSystem, type DetectorHandle, type IncidentEvents, type IncidentStats } from './incidents/system.js';
 
 /**
  * One finished request, as the host reports it.
@@ -69,6 +75,8 @@ export interface EvaluationReport {
   slos: SloResult[];
   /** SLO status changes since the previous evaluation. */
   transitions: SloTransition[];
+  /** Incidents this evaluation opened, escalated, de-escalated, resolved, reopened or found overdue. */
+  incidents: IncidentChanges;
 }
 
 /** Why a record was rejected. */
@@ -113,6 +121,8 @@ export interface MonitorStats {
   rejected: number;
   recording: RecordingHealth;
   slos: SloResult[];
+  /** Open incidents, pending conditions, response times, detectors, notifiers, log. */
+  incidents: IncidentStats;
 }
 
 /**
@@ -123,7 +133,7 @@ export interface MonitorStats {
  * monitor.on('slo:breach', (r) => console.warn(`${r.name} breached: ${r.value}`));
  * ```
  */
-export interface MonitorEvents {
+export interface MonitorEvents extends IncidentEvents {
   /** An SLO entered `breach`. */
   'slo:breach': (result: SloResult) => void;
   /** An SLO entered `warning`. */
@@ -167,6 +177,13 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   readonly controls: Controls;
   private readonly arms = new Map<string, LatencyWindow>();
   private armOverflow = 0;
+  /**
+   * The incidents: list, open, acknowledge, mitigate, resolve, reopen, notes,
+   * action items, post-mortems.
+   */
+  readonly incidents: IncidentManager;
+  private readonly incidentSystem: IncidentSystem;
+  private readonly burn: BurnRateTracker | undefined;
   private readonly evaluator: SloEvaluator;
   private readonly probes: ResourceProbes;
   private readonly classify: ((status: number) => boolean) | undefined;
@@ -200,6 +217,22 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       minSamples: opts.minSamples,
       monotonic: () => clock.monotonic(),
     });
+    this.incidentSystem = new IncidentSystem({
+      clock: this.clock,
+      service: opts.service,
+      store: this.store,
+      minSamples: opts.minSamples,
+      slos: opts.slos,
+      preset: opts.preset,
+      detectors: opts.detectors,
+      incidents: opts.incidents,
+      incidentLog: opts.incidentLog,
+      notifiers: opts.notifiers,
+      burnRate: opts.burnRate,
+      emit: (event, ...args) => this.emit(event, ...args),
+    });
+    this.incidents = this.incidentSystem.manager;
+    this.burn = this.incidentSystem.burn.active ? this.incidentSystem.burn : undefined;
     this.registry = opts.prometheus.registry ?? newRegistry();
     this.actions = new ActionRegistry(this.clock, opts.actions, {
       emit: (event, execution) => this.emit(event, execution),
@@ -217,6 +250,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       },
     });
     this.registerMetrics(opts.prometheus.prefix);
+    this.incidentSystem.registerMetrics(this.registry, opts.prometheus.prefix);
   }
 
   /**
@@ -310,6 +344,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     else failure = this.isFailure(status);
     const now = this.clock.now();
     this.store.route(route).record(now, d, failure, status === 429);
+    this.burn?.record(now, route, failure);
     if (record.arm !== undefined) this.recordArm(record.arm, now, d, failure, status === 429);
   }
 
@@ -420,7 +455,20 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         this.lastStatus.set(result.name, result.status);
       }
     }
-    const report: EvaluationReport = { at, slos, transitions };
+    let incidents: IncidentChanges;
+    try {
+      incidents = this.incidentSystem.detect({
+        now: at,
+        memory: () => this.probes.memory(),
+        cpu: this.evaluator.cpu,
+        eventLoopDelayMs: this.evaluator.eventLoopDelayMs,
+      });
+    } catch (err) {
+      // Detectors are contained one by one; this guards the engine itself.
+      incidents = noChanges();
+      this.emit('detector:error', { detector: 'detection', error: err instanceof Error ? err : new Error(String(err)) });
+    }
+    const report: EvaluationReport = { at, slos, transitions, incidents };
     this.lastReport = report;
     for (const t of transitions) {
       this.emit('slo:changed', t);
@@ -470,7 +518,66 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         armOverflow: this.armOverflow,
       },
       slos: this.evaluator.evaluate(now),
+      incidents: this.incidentSystem.stats(now),
     };
+  }
+
+  /**
+   * Adds a custom detector: `evaluate` returns a number (judged against
+   * `thresholds`), a boolean, a severity, or null for no reading. It runs in
+   * every `evaluate()` with the same hysteresis as the built-ins; a throw is
+   * contained and counted. Returns a handle to remove it.
+   *
+   * @example
+   * ```ts
+   * monitor.detector({ type: 'certificate-expiry', evaluate: () => daysLeft(cert), direction: 'below', thresholds: { medium: 14, critical: 3 } });
+   * monitor.detector({ type: 'model-failure', evaluate: () => !model.loaded, severity: 'high', forMs: 0 });
+   * ```
+   */
+  detector(definition: CustomDetectorInput): DetectorHandle {
+    return this.incidentSystem.addDetector(definition);
+  }
+
+  /**
+   * Registers a health check (for readiness and the `health` detector). A
+   * check fails by returning `false` or `{ ok: false }`, throwing, rejecting
+   * or taking longer than `timeoutMs`.
+   *
+   * @example
+   * ```ts
+   * monitor.healthCheck('database', () => db.query('SELECT 1'), { timeoutMs: 2_000, critical: true });
+   * ```
+   */
+  healthCheck(name: string, fn: HealthCheckFn, options?: HealthCheckOptions): this {
+    this.incidentSystem.healthCheck(name, fn, options);
+    return this;
+  }
+
+  /**
+   * Runs every health check now: `failing` if a critical check fails,
+   * `degraded` if another does, else `ok`. Never rejects.
+   *
+   * @example
+   * ```ts
+   * const { status, checks } = await monitor.checkHealth();
+   * res.statusCode = status === 'failing' ? 503 : 200;
+   * ```
+   */
+  checkHealth(): Promise<HealthReport> {
+    return this.incidentSystem.checkHealth();
+  }
+
+  /**
+   * Waits until queued incident-log lines are written (and fsynced) and
+   * notifications in flight are settled. Call before `stop()` on shutdown.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', async () => { await monitor.flush(); monitor.stop(); });
+   * ```
+   */
+  flush(): Promise<void> {
+    return this.incidentSystem.flush();
   }
 
   /**
@@ -516,6 +623,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.cancelSchedule = undefined;
     this.probes.stop();
     this.controls.stop();
+    this.incidentSystem.stop();
     return this;
   }
 
