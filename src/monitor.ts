@@ -17,6 +17,9 @@ import type { CacheOptions, GuardedCache } from './actions/controls/cache.js';
 import type { RateLimiter, RateLimiterOptions } from './actions/controls/rate-limiter.js';
 import type { Fallback, FallbackOptions } from './actions/controls/fallback.js';
 import type { Canary, CanaryOptions } from './actions/controls/canary.js';
+import { Playbooks } from './actions/playbooks.js';
+import { buildProcedures } from './actions/procedures.js';
+import { AutoRemediation } from './actions/remediation.js';
 
 /** Distinct `arm` series a monitor keeps (canary arms are a small fixed set); later arms are counted, not recorded. */
 export const MAX_ARMS = 32;
@@ -175,6 +178,10 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   readonly actions: ActionRegistry;
   /** The controls (features, caches, rate limiters, fallbacks, canaries) by name, and their stats. */
   readonly controls: Controls;
+  /** Playbooks: incident type → ordered steps (the `runbook` preset by default). */
+  readonly playbooks: Playbooks;
+  /** Auto-remediation: policy, pause/resume, stats (off unless `autoRemediate` is set). */
+  readonly remediation: AutoRemediation;
   private readonly arms = new Map<string, LatencyWindow>();
   private armOverflow = 0;
   /**
@@ -236,6 +243,8 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.registry = opts.prometheus.registry ?? newRegistry();
     this.actions = new ActionRegistry(this.clock, opts.actions, {
       emit: (event, execution) => this.emit(event, execution),
+      timeline: (id, entry) => void this.incidents.record(id, entry),
+      requireIncident: (id) => void this.incidents.require(id),
     });
     this.controls = new Controls({
       clock: this.clock,
@@ -248,7 +257,25 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
           return s === undefined ? null : this.store.routeStats(s, this.clock.now());
         },
       },
+      detector: (spec) => this.detector(spec),
     });
+    this.playbooks = new Playbooks(opts.playbooks);
+    this.remediation = new AutoRemediation(
+      {
+        clock: this.clock,
+        actions: this.actions,
+        playbooks: this.playbooks,
+        controls: this.controls,
+        incident: (id) => this.incidents.get(id),
+        note: (id, message, data) => void this.incidents.record(id, data === undefined ? { kind: 'note', by: 'firebreak', message } : { kind: 'note', by: 'firebreak', message, data }),
+      },
+      opts.autoRemediate,
+    );
+    this.incidents.setProcedureProvider((incident) => buildProcedures(incident, this));
+    this.on('incident:opened', (i) => this.remediation.onIncident('opened', i));
+    this.on('incident:escalated', (i) => this.remediation.onIncident('escalated', i));
+    this.on('incident:reopened', (i) => this.remediation.onIncident('reopened', i));
+    this.on('incident:resolved', (i) => this.remediation.onResolved(i));
     this.registerMetrics(opts.prometheus.prefix);
     this.incidentSystem.registerMetrics(this.registry, opts.prometheus.prefix);
   }
@@ -576,8 +603,9 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
    * process.on('SIGTERM', async () => { await monitor.flush(); monitor.stop(); });
    * ```
    */
-  flush(): Promise<void> {
-    return this.incidentSystem.flush();
+  async flush(): Promise<void> {
+    await this.remediation.settled();
+    await this.incidentSystem.flush();
   }
 
   /**
@@ -607,6 +635,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     if (this.cancelSchedule !== undefined) return this;
     this.probes.start();
     this.controls.start();
+    this.remediation.start();
     this.cancelSchedule = every(this.clock, this.options.evaluateEveryMs, () => {
       try {
         this.evaluate();
@@ -623,6 +652,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.cancelSchedule = undefined;
     this.probes.stop();
     this.controls.stop();
+    this.remediation.stop();
     this.incidentSystem.stop();
     return this;
   }

@@ -60,10 +60,20 @@ export const playbooksOptionSchema = z
 
 type ControlKind = 'features' | 'caches' | 'rateLimiters' | 'fallbacks' | 'canaries';
 
+/** The scope prefix incidents about each kind of control carry (`cache:search`, `fallback:ranker`…). */
+export const SCOPE_PREFIX: Readonly<Record<ControlKind, string>> = {
+  features: 'feature:',
+  caches: 'cache:',
+  rateLimiters: 'limiter:',
+  fallbacks: 'fallback:',
+  canaries: 'canary:',
+};
+
 /**
- * Params `{ name: incident.scope }` when the incident's scope names a control
- * of `kind` (a cache-failure on cache `search` targets cache `search`);
- * otherwise none, and the action's own rule applies (the only control of its kind).
+ * Params `{ name }` when the incident's scope names a control of `kind`
+ * (`cache:search`, or a bare `search`): a cache-failure on cache `search`
+ * targets cache `search`. Otherwise none, and the action's own rule applies
+ * (the only control of its kind).
  *
  * @example
  * ```ts
@@ -71,7 +81,12 @@ type ControlKind = 'features' | 'caches' | 'rateLimiters' | 'fallbacks' | 'canar
  * ```
  */
 export function scopedTo(kind: ControlKind): StepParamsFn {
-  return (incident, ctx) => (ctx.controls[kind].has(incident.scope) ? { name: incident.scope } : undefined);
+  const prefix = SCOPE_PREFIX[kind];
+  return (incident, ctx) => {
+    const scope = incident.scope;
+    const name = scope.startsWith(prefix) ? scope.slice(prefix.length) : scope;
+    return ctx.controls[kind].has(name) ? { name } : undefined;
+  };
 }
 
 function withScope(kind: ControlKind, fixed: Record<string, unknown>): StepParamsFn {

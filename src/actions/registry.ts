@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { ActionError, ConfigError, ValidationError } from '../errors.js';
-import type { TimelineKind } from '../incidents/types.js';
 import { AuditLog } from './audit-log.js';
 import { runIsolated, type Settled } from './isolate.js';
 import {
@@ -27,7 +26,7 @@ export type ActionEventName = 'action:executed' | 'action:failed' | 'action:reve
 
 /** A timeline entry the registry asks to append to an incident. */
 export interface ActionTimelineEntry {
-  kind: TimelineKind;
+  kind: 'action' | 'action-failed' | 'action-reverted';
   by: string;
   message: string;
   data: Record<string, unknown>;

@@ -29,26 +29,26 @@ function incident(over: Partial<Incident> = {}): Incident {
 
 function world(policy: RemediationPolicyInput | boolean = true, playbooks?: ConstructorParameters<typeof Playbooks>[0]) {
   const { clock, monitor } = setup();
-  const incidents = new Map<string, Incident>();
   const notes: { id: string; message: string; at: number }[] = [];
   const book = new Playbooks(playbooks);
+  // A remediation of our own, driven by hand; the monitor's own is off (no autoRemediate option).
   const remediation = new AutoRemediation(
     {
       clock,
       actions: monitor.actions,
       playbooks: book,
       controls: monitor.controls,
-      incident: (id) => incidents.get(id),
+      incident: (id) => monitor.incidents.get(id),
       note: (id, message) => notes.push({ id, message, at: clock.now() }),
     },
     autoRemediateSchema.parse(policy),
   );
-  const add = (over: Partial<Incident> = {}) => {
-    const inc = incident(over);
-    incidents.set(inc.id, inc);
-    return inc;
-  };
-  return { clock, monitor, remediation, notes, add, book };
+  let n = 0;
+  const add = (over: { type?: string; scope?: string } = {}) =>
+    monitor.incidents.open({ type: over.type ?? 'high-latency', scope: over.scope ?? `s${n++}`, severity: 'high', summary: 'p95 2500 ms', by: 'test' });
+  const resolve = (inc: Incident) => monitor.incidents.resolve(inc.id, { by: 'alice', notes: 'ok' });
+  const reopen = (inc: Incident) => monitor.incidents.reopen(inc.id, { by: 'alice' });
+  return { clock, monitor, remediation, notes, add, resolve, reopen, book };
 }
 
 describe('playbooks', () => {
@@ -79,10 +79,10 @@ describe('playbooks', () => {
 
 describe('procedures', () => {
   it('list the steps with estimated time, availability and status pending/done/failed/reverted', async () => {
-    const { monitor, book } = world();
+    const { monitor, book, add } = world();
     const ranker = monitor.fallback('ranker', { primary: () => 1, fallback: () => 2 });
     monitor.cache('search', { max: 10 }).set('k', 1);
-    const inc = incident();
+    const inc = add();
     const sources = { playbooks: book, actions: monitor.actions, controls: monitor.controls };
     let steps = buildProcedures(inc, sources);
     expect(steps.map((s) => [s.step, s.action, s.estimatedSeconds, s.mode, s.automatic, s.status])).toEqual([
@@ -110,7 +110,7 @@ describe('procedures', () => {
     const { monitor, book } = world();
     monitor.cache('search', { max: 10 });
     monitor.cache('users', { max: 10 });
-    const steps = buildProcedures(incident({ type: 'cache-failure', scope: 'users' }), { playbooks: book, actions: monitor.actions, controls: monitor.controls });
+    const steps = buildProcedures(incident({ type: 'cache-failure', scope: 'cache:users' }), { playbooks: book, actions: monitor.actions, controls: monitor.controls });
     expect(steps.map((s) => s.params)).toEqual([{ name: 'users' }, { name: 'users' }]);
     const unscoped = buildProcedures(incident({ type: 'cache-failure', scope: 'GET /x' }), { playbooks: book, actions: monitor.actions, controls: monitor.controls });
     expect(unscoped[0]!.params).toEqual({});
@@ -128,7 +128,7 @@ describe('auto-remediation', () => {
     expect(ranker.isForced()).toBe(true); // synchronously, inside the event that opened the incident
     await remediation.settled();
     expect(cache.stats().size).toBe(1); // cache.clear is manual for high latency
-    expect(monitor.actions.audit()).toMatchObject([{ action: 'model.fallback', by: 'firebreak', source: 'auto', incidentId: 'inc_1', outcome: 'success' }]);
+    expect(monitor.actions.audit()).toMatchObject([{ action: 'model.fallback', by: 'firebreak', source: 'auto', incidentId: inc.id, outcome: 'success' }]);
     expect(remediation.stats().recentRuns[0]!.steps).toMatchObject([{ action: 'model.fallback', result: 'executed' }]);
   });
 
@@ -224,7 +224,7 @@ describe('auto-remediation', () => {
   });
 
   it('reverts auto-applied actions in reverse order after resolve + delay, leaving manual ones alone', async () => {
-    const { clock, monitor, remediation, add } = world({ revertAfterMs: 120_000 }, {
+    const { clock, monitor, remediation, add, resolve } = world({ revertAfterMs: 120_000 }, {
       'cache-failure': [
         { action: 'cache.disable', mode: 'auto' },
         { action: 'feature.disable', mode: 'auto', params: { name: 'rerank' } },
@@ -239,8 +239,7 @@ describe('auto-remediation', () => {
     await monitor.actions.execute('feature.disable', { params: { name: 'other' }, incidentId: inc.id, by: 'alice' });
     expect([cache.isEnabled(), rerank.isEnabled(), other.isEnabled()]).toEqual([false, false, false]);
 
-    inc.status = 'resolved';
-    remediation.onResolved(inc);
+    remediation.onResolved(resolve(inc));
     expect(remediation.stats().pendingReverts).toEqual([{ incidentId: inc.id, dueAt: clock.now() + 120_000 }]);
     clock.advance(119_999);
     await remediation.settled();
@@ -249,37 +248,36 @@ describe('auto-remediation', () => {
     await remediation.settled();
     expect([cache.isEnabled(), rerank.isEnabled(), other.isEnabled()]).toEqual([true, true, false]);
     expect(monitor.actions.audit({ kind: 'revert' }).map((e) => e.action)).toEqual(['feature.disable', 'cache.disable']);
-    expect(remediation.stats().reverts).toBe(2);
-    expect(clock.pendingTimers()).toBe(0);
+    expect(remediation.stats()).toMatchObject({ reverts: 2, pendingReverts: [] });
   });
 
   it('cancels the pending revert when the incident reopens', async () => {
-    const { clock, monitor, remediation, add } = world({ revertAfterMs: 60_000, cooldownMs: 0 });
+    const { clock, monitor, remediation, add, resolve, reopen } = world({ revertAfterMs: 60_000, cooldownMs: 0 });
     const ranker = monitor.fallback('ranker', { primary: () => 1, fallback: () => 2 });
     const inc = add();
     remediation.onIncident('opened', inc);
     await remediation.settled();
-    inc.status = 'resolved';
-    remediation.onResolved(inc);
+    remediation.onResolved(resolve(inc));
     clock.advance(30_000);
-    inc.status = 'open';
-    remediation.onIncident('reopened', inc);
+    remediation.onIncident('reopened', reopen(inc));
     clock.advance(60_000);
     await remediation.settled();
     expect(ranker.isForced()).toBe(true);
-    expect(clock.pendingTimers()).toBe(0);
+    expect(remediation.stats().pendingReverts).toEqual([]);
   });
 
   it('holds reverts while paused and runs them on resume; stop() cancels its timers and start() re-arms them', async () => {
-    const { clock, monitor, remediation, add } = world({ revertAfterMs: 10_000 });
+    const { clock, monitor, remediation, add, resolve } = world({ revertAfterMs: 10_000 });
     const ranker = monitor.fallback('ranker', { primary: () => 1, fallback: () => 2 });
     const inc = add();
     remediation.onIncident('opened', inc);
     await remediation.settled();
-    inc.status = 'resolved';
-    remediation.onResolved(inc);
+    const resolved = resolve(inc);
+    const before = clock.pendingTimers();
+    remediation.onResolved(resolved);
+    expect(clock.pendingTimers()).toBe(before + 1);
     remediation.stop();
-    expect(clock.pendingTimers()).toBe(0);
+    expect(clock.pendingTimers()).toBe(before);
     remediation.start();
     remediation.pause('bob');
     clock.advance(10_000);

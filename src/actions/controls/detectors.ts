@@ -109,7 +109,7 @@ function worst(a: Severity | null, b: Severity | null): Severity | null {
 const pct = (r: number): string => `${(r * 100).toFixed(2)} %`;
 
 /**
- * `model-failure`, scoped to the wrapper's name: its primary failure rate.
+ * `model-failure`, scoped `fallback:<name>`: the wrapper's primary failure rate.
  * While forced to the fallback the primary is not called, so there is no
  * reading: the incident neither escalates nor auto-resolves until someone
  * restores the model (or the auto-revert after resolution does).
@@ -118,7 +118,7 @@ export function fallbackDetector(f: Fallback, o: Opts<typeof fallbackDetectorSch
   return {
     type: 'model-failure',
     name: `model-failure:${f.name}`,
-    scope: f.name,
+    scope: `fallback:${f.name}`,
     unit: 'ratio',
     direction: 'above',
     signal: `${f.name} primary failure rate`,
@@ -133,7 +133,7 @@ export function fallbackDetector(f: Fallback, o: Opts<typeof fallbackDetectorSch
 }
 
 /**
- * `canary-failure`, scoped to the canary's name: the worse of the success
+ * `canary-failure`, scoped `canary:<name>`: the worse of the success
  * rate drop and the p95 ratio, canary vs stable. After an emergency stop
  * the canary has no traffic, so there is no reading (see {@link fallbackDetector}).
  */
@@ -142,7 +142,7 @@ export function canaryDetector(c: Canary, o: Opts<typeof canaryDetectorSchema>):
   return {
     type: 'canary-failure',
     name: `canary-failure:${c.name}`,
-    scope: c.name,
+    scope: `canary:${c.name}`,
     evaluate: () => {
       const { canary, stable } = c.compare();
       if (canary === null || stable === null || canary.requests < o.minSamples || stable.requests < o.minSamples) return null;
@@ -161,12 +161,12 @@ export function canaryDetector(c: Canary, o: Opts<typeof canaryDetectorSchema>):
   };
 }
 
-/** `rate-limit-attack`, scoped to the limiter's name: rejected / all decisions. */
+/** `rate-limit-attack`, scoped `limiter:<name>`: rejected / all decisions. */
 export function rateLimitDetector(l: RateLimiter, o: Opts<typeof rateLimitDetectorSchema>): ControlDetectorSpec {
   return {
     type: 'rate-limit-attack',
     name: `rate-limit-attack:${l.name}`,
-    scope: l.name,
+    scope: `limiter:${l.name}`,
     unit: 'ratio',
     direction: 'above',
     signal: `${l.name} rejected share`,
