@@ -56,6 +56,21 @@ export { Fallback } from './actions/controls/fallback.js';
 export type { FallbackOptions, FallbackStats } from './actions/controls/fallback.js';
 export { Canary, CANARY_BUCKETS } from './actions/controls/canary.js';
 export type { CanaryOptions, CanaryStats, CanaryArm, CanaryRequest } from './actions/controls/canary.js';
+export type { ControlDetectorSpec, SeverityLadder } from './actions/controls/detectors.js';
+export { Playbooks, RUNBOOK_PLAYBOOKS, SCOPE_PREFIX, scopedTo } from './actions/playbooks.js';
+export type { PlaybookStep, PlaybookStepInput, PlaybookTable, PlaybooksOption, StepContext, StepParamsFn } from './actions/playbooks.js';
+export { buildProcedures } from './actions/procedures.js';
+export type { ProcedureStep, ProcedureStatus, ProcedureSources } from './actions/procedures.js';
+export { AutoRemediation } from './actions/remediation.js';
+export type {
+  AutoRemediateOption,
+  RemediationPolicy,
+  RemediationPolicyInput,
+  RemediationRun,
+  RemediationStats,
+  RemediationStepResult,
+  RemediationTrigger,
+} from './actions/remediation.js';
 export { systemClock, every } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { monitorOptionsSchema, sloSchema, parseConfig } from './config.js';

@@ -5,12 +5,26 @@ import type { Controls } from './controls/controls.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
 
-/** What a params function can look at besides the incident. */
+/**
+ * What a params function can look at besides the incident.
+ *
+ * @example
+ * ```ts
+ * const step = { action: 'cache.clear', params: (incident, { controls }) => (controls.caches.has('search') ? { name: 'search' } : undefined) };
+ * ```
+ */
 export interface StepContext {
   controls: Controls;
 }
 
-/** Computes a step's params from the incident (e.g. `name: incident.scope`). */
+/**
+ * Computes a step's params from the incident (e.g. `name: incident.scope`).
+ *
+ * @example
+ * ```ts
+ * const params: StepParamsFn = (incident) => ({ name: incident.scope.replace('cache:', '') });
+ * ```
+ */
 export type StepParamsFn = (incident: Incident, ctx: StepContext) => Record<string, unknown> | undefined;
 
 /** One step of a playbook, as validated. */
@@ -31,19 +45,47 @@ export const playbookStepSchema = z.strictObject({
   /** Title shown in procedures (defaults to the action's title). */
   title: z.string().max(200).optional(),
 });
-/** One step of a playbook, as written. */
+/**
+ * One step of a playbook, as written.
+ *
+ * @example
+ * ```ts
+ * const step: PlaybookStepInput = { action: 'feature.disable', params: { name: 'recommendations' }, mode: 'auto' };
+ * ```
+ */
 export type PlaybookStepInput = z.input<typeof playbookStepSchema>;
-/** One step of a playbook, with defaults applied. */
+/**
+ * One step of a playbook, with defaults applied.
+ *
+ * @example
+ * ```ts
+ * monitor.playbooks.get('high-latency').forEach((s: PlaybookStep) => console.log(s.action, s.mode));
+ * ```
+ */
 export type PlaybookStep = z.output<typeof playbookStepSchema>;
 
 /** Playbooks by incident type. */
 export const playbookTableSchema = z.record(z.string().min(1).max(100), z.array(playbookStepSchema).max(50));
-/** Playbooks by incident type, as written. */
+/**
+ * Playbooks by incident type, as written.
+ *
+ * @example
+ * ```ts
+ * const table: PlaybookTable = { ...RUNBOOK_PLAYBOOKS, 'disk-space-low': [{ action: 'logs.rotate', mode: 'auto' }] };
+ * ```
+ */
 export type PlaybookTable = z.input<typeof playbookTableSchema>;
 
 const presetSchema = z.enum(['runbook', 'none'], { error: 'playbooks must be "runbook", "none" or a table of steps by incident type' });
 
-/** `createMonitor({ playbooks })`: a preset name (`runbook`, `none`) or a table. */
+/**
+ * `createMonitor({ playbooks })`: a preset name (`runbook`, `none`) or a table.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', playbooks: 'none' });
+ * ```
+ */
 export type PlaybooksOption = z.input<typeof presetSchema> | PlaybookTable;
 
 /**
@@ -60,7 +102,14 @@ export const playbooksOptionSchema = z
 
 type ControlKind = 'features' | 'caches' | 'rateLimiters' | 'fallbacks' | 'canaries';
 
-/** The scope prefix incidents about each kind of control carry (`cache:search`, `fallback:ranker`…). */
+/**
+ * The scope prefix incidents about each kind of control carry (`cache:search`, `fallback:ranker`…).
+ *
+ * @example
+ * ```ts
+ * const scope = `${SCOPE_PREFIX.caches}search`; // 'cache:search'
+ * ```
+ */
 export const SCOPE_PREFIX: Readonly<Record<ControlKind, string>> = {
   features: 'feature:',
   caches: 'cache:',

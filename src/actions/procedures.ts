@@ -4,7 +4,14 @@ import { resolveParams, type PlaybookStep, type Playbooks } from './playbooks.js
 import type { ActionRegistry } from './registry.js';
 import type { ActionExecution, ActionRisk } from './types.js';
 
-/** Where a procedure step stands for one incident. */
+/**
+ * Where a procedure step stands for one incident.
+ *
+ * @example
+ * ```ts
+ * const open = (monitor.incidents.procedures(id) as ProcedureStep[]).filter((s) => s.status === 'pending');
+ * ```
+ */
 export type ProcedureStatus = 'pending' | 'done' | 'failed' | 'reverted';
 
 /**
@@ -48,7 +55,14 @@ export interface ProcedureStep {
   paramsError?: string;
 }
 
-/** What procedures are built from. */
+/**
+ * What procedures are built from.
+ *
+ * @example
+ * ```ts
+ * buildProcedures(incident, { playbooks: monitor.playbooks, actions: monitor.actions, controls: monitor.controls });
+ * ```
+ */
 export interface ProcedureSources {
   playbooks: Playbooks;
   actions: ActionRegistry;

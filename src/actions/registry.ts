@@ -21,7 +21,14 @@ import {
   type RevertOptions,
 } from './types.js';
 
-/** The events the registry reports through its hooks. */
+/**
+ * The events the registry reports through its hooks.
+ *
+ * @example
+ * ```ts
+ * monitor.on('action:failed', (ex) => pager.send(`${ex.action} failed: ${ex.error}`));
+ * ```
+ */
 export type ActionEventName = 'action:executed' | 'action:failed' | 'action:reverted';
 
 /** A timeline entry the registry asks to append to an incident. */
@@ -45,7 +52,14 @@ export interface ActionRegistryHooks {
   requireIncident?(incidentId: string): void;
 }
 
-/** Counts and bounds of a registry, for `stats()`. */
+/**
+ * Counts and bounds of a registry, for `stats()`.
+ *
+ * @example
+ * ```ts
+ * const { running, byOutcome, auditDropped } = monitor.actions.stats();
+ * ```
+ */
 export interface ActionRegistryStats {
   actions: number;
   /** Action ids with an execution or revert in flight. */

@@ -24,9 +24,23 @@ export const remediationPolicySchema = z.strictObject({
   /** Only remediate these incident types (default: every type with a playbook). */
   types: z.array(z.string().min(1).max(100)).max(100).optional(),
 });
-/** An auto-remediation policy, as written. */
+/**
+ * An auto-remediation policy, as written.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', autoRemediate: { cooldownMs: 120_000, maxRunsPerIncident: 2, revertAfterMs: 600_000 } });
+ * ```
+ */
 export type RemediationPolicyInput = z.input<typeof remediationPolicySchema>;
-/** An auto-remediation policy with defaults applied. */
+/**
+ * An auto-remediation policy with defaults applied.
+ *
+ * @example
+ * ```ts
+ * const { dryRun, cooldownMs } = monitor.remediation.policy;
+ * ```
+ */
 export type RemediationPolicy = z.output<typeof remediationPolicySchema>;
 
 /** `createMonitor({ autoRemediate })`: `true` for the default policy, or a policy. Off by default. */
@@ -34,13 +48,34 @@ export const autoRemediateSchema = z
   .union([z.boolean(), remediationPolicySchema])
   .default(false)
   .transform((v): RemediationPolicy => (typeof v === 'boolean' ? { ...remediationPolicySchema.parse({}), enabled: v } : v));
-/** `createMonitor({ autoRemediate })`. */
+/**
+ * `createMonitor({ autoRemediate })`.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', preset: 'runbook', autoRemediate: true });
+ * ```
+ */
 export type AutoRemediateOption = z.input<typeof autoRemediateSchema>;
 
-/** Why auto-remediation ran. */
+/**
+ * Why auto-remediation ran.
+ *
+ * @example
+ * ```ts
+ * monitor.remediation.stats().recentRuns.filter((r) => r.trigger === 'escalated');
+ * ```
+ */
 export type RemediationTrigger = 'opened' | 'escalated' | 'reopened';
 
-/** What happened to one auto step in a run. */
+/**
+ * What happened to one auto step in a run.
+ *
+ * @example
+ * ```ts
+ * for (const step of monitor.remediation.stats().recentRuns.at(-1)?.steps ?? []) console.log(step.action, step.result);
+ * ```
+ */
 export interface RemediationStepResult {
   action: string;
   params: Record<string, unknown>;
@@ -66,7 +101,14 @@ export interface RemediationRun {
   steps: RemediationStepResult[];
 }
 
-/** Counts and state of auto-remediation. */
+/**
+ * Counts and state of auto-remediation.
+ *
+ * @example
+ * ```ts
+ * const { paused, runs, pendingReverts } = monitor.remediation.stats();
+ * ```
+ */
 export interface RemediationStats {
   enabled: boolean;
   paused: boolean;

@@ -4,7 +4,14 @@ const isFn = (v: unknown): boolean => typeof v === 'function';
 const isZodSchema = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && isFn((v as { safeParse?: unknown }).safeParse);
 
-/** How dangerous an action is: auto-remediation only ever runs `safe` actions. */
+/**
+ * How dangerous an action is: auto-remediation only ever runs `safe` actions.
+ *
+ * @example
+ * ```ts
+ * monitor.actions.list().filter((a) => a.risk === 'safe');
+ * ```
+ */
 export type ActionRisk = 'safe' | 'risky';
 
 /**
@@ -42,7 +49,14 @@ export const actionMetaSchema = z.object({
 /** Action metadata as written (defaults optional). */
 export type ActionMetaInput = Omit<z.input<typeof actionMetaSchema>, 'params' | 'execute' | 'revert'>;
 
-/** What an action's `execute` or `revert` may return (or nothing, meaning it worked). */
+/**
+ * What an action's `execute` or `revert` may return (or nothing, meaning it worked).
+ *
+ * @example
+ * ```ts
+ * execute: () => (queue.paused ? { noop: true } : (queue.pause(), { message: 'paused', data: { depth: queue.depth } }))
+ * ```
+ */
 export interface ActionResult {
   /** The state was already as requested: nothing changed, and there is nothing to revert. */
   noop?: boolean;
@@ -52,7 +66,14 @@ export interface ActionResult {
   data?: Record<string, unknown>;
 }
 
-/** Where an execution came from. */
+/**
+ * Where an execution came from.
+ *
+ * @example
+ * ```ts
+ * monitor.actions.audit().filter((e) => e.source === 'auto');
+ * ```
+ */
 export type ActionSource = 'manual' | 'auto';
 
 /**
@@ -79,7 +100,14 @@ export interface ActionContext<P = unknown> {
   signal: AbortSignal;
 }
 
-/** What `revert(ctx)` receives: the execution's context plus what `execute` returned. */
+/**
+ * What `revert(ctx)` receives: the execution's context plus what `execute` returned.
+ *
+ * @example
+ * ```ts
+ * revert: ({ data }) => { limiter.adjust(data.previous as RateLimit); }
+ * ```
+ */
 export interface RevertContext<P = unknown> extends ActionContext<P> {
   /** `data` returned by `execute` (e.g. the previous state to restore). */
   data: Record<string, unknown>;
@@ -108,7 +136,14 @@ export interface ActionDefinition<S extends z.ZodType = z.ZodType> extends Actio
   revert?(ctx: RevertContext<z.output<S>>): ActionResult | void | Promise<ActionResult | void>;
 }
 
-/** JSON Schema (draft 2020-12) of an action's params, as produced by `z.toJSONSchema`. */
+/**
+ * JSON Schema (draft 2020-12) of an action's params, as produced by `z.toJSONSchema`.
+ *
+ * @example
+ * ```ts
+ * const schema: JsonSchema = monitor.actions.get('rate-limit.adjust')!.params;
+ * ```
+ */
 export type JsonSchema = Record<string, unknown>;
 
 /**
@@ -136,10 +171,24 @@ export interface ActionInfo {
   running: boolean;
 }
 
-/** How an execution (or a revert) ended. */
+/**
+ * How an execution (or a revert) ended.
+ *
+ * @example
+ * ```ts
+ * if (ex.outcome === 'timeout') console.warn(`${ex.action} timed out`);
+ * ```
+ */
 export type ActionOutcome = 'success' | 'noop' | 'failed' | 'timeout';
 
-/** How a revert ended. */
+/**
+ * How a revert ended.
+ *
+ * @example
+ * ```ts
+ * const after = await monitor.actions.revert(ex.id); console.log(after.revert?.outcome);
+ * ```
+ */
 export interface RevertRecord {
   at: number;
   by: string;
@@ -224,7 +273,14 @@ export const auditFilterSchema = z.strictObject({
   /** At most this many (the newest). */
   limit: z.number().int().positive().optional(),
 });
-/** Filter of {@link ActionRegistry.audit}. */
+/**
+ * Filter of {@link ActionRegistry.audit}.
+ *
+ * @example
+ * ```ts
+ * monitor.actions.audit({ action: 'cache.clear', since: Date.now() - 3_600_000 });
+ * ```
+ */
 export type AuditFilter = z.input<typeof auditFilterSchema>;
 
 /** Options of `actions.execute()`. */
@@ -235,14 +291,28 @@ export const executeOptionsSchema = z.strictObject({
   confirm: z.boolean().default(false),
   source: z.enum(['manual', 'auto']).default('manual'),
 });
-/** Options of `actions.execute()`. */
+/**
+ * Options of `actions.execute()`.
+ *
+ * @example
+ * ```ts
+ * await monitor.actions.execute('rate-limit.block', { params: { key: ip }, confirm: true, by: 'alice', incidentId });
+ * ```
+ */
 export type ExecuteOptions = z.input<typeof executeOptionsSchema>;
 
 /** Options of `actions.revert()`. */
 export const revertOptionsSchema = z.strictObject({
   by: z.string().min(1).max(200).default('anonymous'),
 });
-/** Options of `actions.revert()`. */
+/**
+ * Options of `actions.revert()`.
+ *
+ * @example
+ * ```ts
+ * await monitor.actions.revert(executionId, { by: 'alice' });
+ * ```
+ */
 export type RevertOptions = z.input<typeof revertOptionsSchema>;
 
 /** Registry-wide options (`createMonitor({ actions: … })`). */
@@ -258,5 +328,12 @@ export const actionsOptionsSchema = z
     maxActions: z.number().int().positive().max(10_000).default(500),
   })
   .default({ auditSize: 1000, maxExecutions: 1000, timeoutMs: 30_000, maxActions: 500 });
-/** Registry-wide options. */
+/**
+ * Registry-wide options.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', actions: { auditSize: 5000, timeoutMs: 10_000 } });
+ * ```
+ */
 export type ActionsOptions = z.input<typeof actionsOptionsSchema>;

@@ -9,13 +9,25 @@ import { namedParams, pick } from './named.js';
  * What `monitor.cache(name, …)` accepts: lru-cache options (`max`, `ttl`,
  * `maxSize`…; at least one bound is required by lru-cache) or an existing
  * `LRUCache` to guard.
+ *
+ * @example
+ * ```ts
+ * monitor.cache('search', { max: 10_000, ttl: 60_000 }); monitor.cache('users', existingLru);
+ * ```
  */
 export type CacheOptions<K extends {}, V extends {}> = LRUCache.Options<K, V, unknown> | LRUCache<K, V, unknown>;
 
 /** Where a cache reports each lookup: the monitor's cache series. */
 export type CacheRecorder = (cache: string, result: 'hit' | 'miss' | 'error') => void;
 
-/** A guarded cache's state and counters. */
+/**
+ * A guarded cache's state and counters.
+ *
+ * @example
+ * ```ts
+ * const { hitRate, size, disabled } = cache.stats();
+ * ```
+ */
 export interface GuardedCacheStats {
   name: string;
   /** Entries held now. */

@@ -7,7 +7,14 @@ import { fnv1a, FNV_OFFSET } from './hash.js';
 import { canaryDetectorSchema } from './detectors.js';
 import { namedParams, pick } from './named.js';
 
-/** Number of assignment buckets: percent has a resolution of 0.01. */
+/**
+ * Number of assignment buckets: percent has a resolution of 0.01.
+ *
+ * @example
+ * ```ts
+ * const inCanary = canary.bucket(userId) < canary.percent * (CANARY_BUCKETS / 100);
+ * ```
+ */
 export const CANARY_BUCKETS = 10_000;
 
 /** Options of `monitor.canary(name, opts)`. */
@@ -36,10 +43,24 @@ export const canaryOptionsSchema = z
     series: { canary: 'canary', stable: 'stable' },
     detector: { minSamples: 20, successDrop: { medium: 0.005, high: 0.01, critical: 0.05 }, p95Ratio: { medium: 1.5, high: 2, critical: 4 } },
   });
-/** Options of `monitor.canary(name, opts)`. */
+/**
+ * Options of `monitor.canary(name, opts)`.
+ *
+ * @example
+ * ```ts
+ * monitor.canary('new-index', { percent: 5, series: { canary: 'index-new', stable: 'index-old' } });
+ * ```
+ */
 export type CanaryOptions = z.input<typeof canaryOptionsSchema>;
 
-/** Which side of a canary a key is on. */
+/**
+ * Which side of a canary a key is on.
+ *
+ * @example
+ * ```ts
+ * const arm: CanaryArm = canary.assign(userId);
+ * ```
+ */
 export type CanaryArm = 'canary' | 'stable';
 
 /** What a canary needs from the monitor: recording and reading its arm series. */
@@ -48,7 +69,14 @@ export interface CanaryHost {
   armStats(label: string): RouteStats | null;
 }
 
-/** A request outcome recorded through {@link Canary.record}. */
+/**
+ * A request outcome recorded through {@link Canary.record}.
+ *
+ * @example
+ * ```ts
+ * canary.record('canary', { route: 'GET /search', durationMs: 120, status: 200 });
+ * ```
+ */
 export interface CanaryRequest {
   route: string;
   durationMs: number;
@@ -56,7 +84,14 @@ export interface CanaryRequest {
   ok?: boolean;
 }
 
-/** A canary's state and the two arms' window figures. */
+/**
+ * A canary's state and the two arms' window figures.
+ *
+ * @example
+ * ```ts
+ * const { effectivePercent, stopped, arms } = canary.stats();
+ * ```
+ */
 export interface CanaryStats {
   name: string;
   /** The configured share (kept while stopped, applied again on resume). */

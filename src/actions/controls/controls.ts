@@ -9,7 +9,14 @@ import { canaryDetector, fallbackDetector, rateLimitDetector, type ControlDetect
 import { controlNameSchema } from './named.js';
 import { RateLimiter, registerRateLimitActions, type RateLimiterOptions, type RateLimiterStats } from './rate-limiter.js';
 
-/** Controls of one kind a monitor accepts; creating one more throws a `ConfigError`. */
+/**
+ * Controls of one kind a monitor accepts; creating one more throws a `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * if (monitor.controls.features.size < MAX_CONTROLS_PER_KIND) monitor.feature(name);
+ * ```
+ */
 export const MAX_CONTROLS_PER_KIND = 100;
 
 /** What the controls need from the monitor. */

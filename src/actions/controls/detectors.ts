@@ -4,13 +4,25 @@ import type { Canary } from './canary.js';
 import type { Fallback } from './fallback.js';
 import type { RateLimiter } from './rate-limiter.js';
 
-/** Thresholds by severity (`null` or absent: that level is not used). */
+/**
+ * Thresholds by severity (`null` or absent: that level is not used).
+ *
+ * @example
+ * ```ts
+ * monitor.fallback('ranker', { primary, fallback, detector: { thresholds: { medium: 0.1, high: 0.3, critical: null } } });
+ * ```
+ */
 export type SeverityLadder = { [S in Severity]?: number | null | undefined };
 
 /**
  * A custom detector as the controls hand it to `monitor.detector()`: a
  * synchronous reading (a number judged against thresholds, a severity, `'ok'`
  * or `null` for "no reading") for one incident type and scope.
+ *
+ * @example
+ * ```ts
+ * monitor.detector({ type: 'model-failure', name: 'ranker', scope: 'fallback:ranker', evaluate: () => ranker.stats().recent.failureRate, thresholds: { high: 0.2 } });
+ * ```
  */
 export interface ControlDetectorSpec {
   type: string;

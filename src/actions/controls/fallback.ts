@@ -38,7 +38,14 @@ export interface FallbackOptions<A extends unknown[], R> {
   detector?: z.input<typeof fallbackDetectorSchema>;
 }
 
-/** A fallback wrapper's state and counters. */
+/**
+ * A fallback wrapper's state and counters.
+ *
+ * @example
+ * ```ts
+ * const { forced, primaryTimeouts, recent } = ranker.stats();
+ * ```
+ */
 export interface FallbackStats {
   name: string;
   forced: boolean;

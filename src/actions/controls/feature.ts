@@ -16,7 +16,14 @@ export const featureOptionsSchema = z
     historySize: z.number().int().positive().max(10_000).default(50),
   })
   .default({ risky: false, enabled: true, historySize: 50 });
-/** Options of `monitor.feature(name, opts)`. */
+/**
+ * Options of `monitor.feature(name, opts)`.
+ *
+ * @example
+ * ```ts
+ * monitor.feature('rerank', { risky: true, historySize: 100 });
+ * ```
+ */
 export type FeatureOptions = z.input<typeof featureOptionsSchema>;
 
 const disableSchema = z
@@ -27,14 +34,35 @@ const disableSchema = z
     by: z.string().min(1).max(200).optional(),
   })
   .default({});
-/** Options of {@link Feature.disable}. */
+/**
+ * Options of {@link Feature.disable}.
+ *
+ * @example
+ * ```ts
+ * rerank.disable({ reason: 'GPU saturated', ttlMs: 600_000, by: 'alice' });
+ * ```
+ */
 export type DisableFeatureOptions = z.input<typeof disableSchema>;
 
 const enableSchema = z.strictObject({ reason: z.string().max(500).optional(), by: z.string().min(1).max(200).optional() }).default({});
-/** Options of {@link Feature.enable}. */
+/**
+ * Options of {@link Feature.enable}.
+ *
+ * @example
+ * ```ts
+ * rerank.enable({ reason: 'GPU healthy', by: 'alice' });
+ * ```
+ */
 export type EnableFeatureOptions = z.input<typeof enableSchema>;
 
-/** One state change of a feature. */
+/**
+ * One state change of a feature.
+ *
+ * @example
+ * ```ts
+ * for (const c of rerank.history()) console.log(c.at, c.enabled, c.by, c.reason);
+ * ```
+ */
 export interface FeatureChange {
   at: number;
   enabled: boolean;
@@ -44,7 +72,14 @@ export interface FeatureChange {
   reenableAt?: number;
 }
 
-/** A feature's state, as stats show it. */
+/**
+ * A feature's state, as stats show it.
+ *
+ * @example
+ * ```ts
+ * const { enabled, reason, reenableAt } = rerank.stats();
+ * ```
+ */
 export interface FeatureStats {
   name: string;
   enabled: boolean;

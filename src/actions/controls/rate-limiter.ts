@@ -27,7 +27,14 @@ export const rateLimiterOptionsSchema = z.strictObject({
   /** The rate-limit-attack detector on the rejected share (`false`: none). */
   detector: rateLimitDetectorSchema,
 });
-/** Options of `monitor.rateLimiter(name, opts)`. */
+/**
+ * Options of `monitor.rateLimiter(name, opts)`.
+ *
+ * @example
+ * ```ts
+ * monitor.rateLimiter('api', { maxRequests: 100, windowSeconds: 60, maxKeys: 50_000 });
+ * ```
+ */
 export type RateLimiterOptions = z.input<typeof rateLimiterOptionsSchema>;
 
 const limitSchema = z.strictObject({
@@ -35,7 +42,14 @@ const limitSchema = z.strictObject({
   windowSeconds: z.number().positive().max(MAX_WINDOW_SECONDS).optional(),
 });
 
-/** A limit: requests per window. */
+/**
+ * A limit: requests per window.
+ *
+ * @example
+ * ```ts
+ * const { maxRequests, windowSeconds } = limiter.current();
+ * ```
+ */
 export interface RateLimit {
   maxRequests: number;
   windowSeconds: number;
@@ -64,7 +78,14 @@ export interface RateLimitVerdict {
   blocked: boolean;
 }
 
-/** A limiter's state and counters. */
+/**
+ * A limiter's state and counters.
+ *
+ * @example
+ * ```ts
+ * const { limited, topOffenders, blocked } = limiter.stats();
+ * ```
+ */
 export interface RateLimiterStats {
   name: string;
   limit: RateLimit;

@@ -1,4 +1,11 @@
-/** One heavy hitter: its estimated count and the most that estimate can overstate it by. */
+/**
+ * One heavy hitter: its estimated count and the most that estimate can overstate it by.
+ *
+ * @example
+ * ```ts
+ * for (const { key, count, error } of limiter.topOffenders(5)) console.log(key, count - error, '..', count);
+ * ```
+ */
 export interface HeavyHitter {
   key: string;
   /** Estimated count (never below the true count). */
