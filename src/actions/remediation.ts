@@ -255,6 +255,16 @@ export class AutoRemediation {
     if (!this.policy.revertOnResolve || this.policy.dryRun) return;
     if (!this.host.actions.executions({ incidentId: incident.id }).some((e) => e.source === 'auto' && e.revertible)) return;
     this.cancelRevert(incident.id);
+    if (this.pending.size >= MAX_TRACKED) {
+      // Bounded: rather than forget a revert, the oldest pending one runs early.
+      const oldest = this.pending.keys().next().value;
+      if (oldest !== undefined) {
+        const p = this.pending.get(oldest)!;
+        if (p.timer !== undefined) this.host.clock.clearTimeout(p.timer);
+        p.timer = undefined;
+        this.track(this.revertIncident(oldest));
+      }
+    }
     const dueAt = this.host.clock.now() + this.policy.revertAfterMs;
     this.pending.set(incident.id, { dueAt, timer: undefined });
     this.arm(incident.id);
