@@ -29,7 +29,9 @@ export type HttpErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
   | 'ROUTE_NOT_FOUND'
-  | 'NOT_READY';
+  | 'NOT_READY'
+  | 'ACTION_FAILED'
+  | 'ACTION_TIMEOUT';
 
 /**
  * The one table from error `code` to HTTP status. Codes not listed are
@@ -58,11 +60,15 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze(
     INVALID_TRANSITION: 409,
     LIMIT_REACHED: 409,
     ACTION_BUSY: 409,
+    ACTION_EXISTS: 409,
     NOT_REVERTIBLE: 409,
     PAYLOAD_TOO_LARGE: 413,
     UNSUPPORTED_MEDIA_TYPE: 415,
     RATE_LIMITED: 429,
+    // The action ran and failed (or hung): its message is for the operator who ran it.
+    ACTION_FAILED: 500,
     NOT_READY: 503,
+    ACTION_TIMEOUT: 504,
   }),
 );
 

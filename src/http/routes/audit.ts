@@ -10,18 +10,27 @@ export const auditRoutes: AnyRoute[] = [
     method: 'GET',
     path: '/admin/audit',
     access: 'read',
-    summary: 'Admin calls (caller name, route, validated body, status), oldest first; filters caller, since, limit',
+    summary: 'Admin calls (caller name, route, validated body, status) and action executions and reverts; filters caller, since, limit',
     query: z.strictObject({
       caller: callerNameSchema.optional(),
       since: int('since').optional(),
-      limit: int('limit').max(10_000).optional(),
+      limit: int('limit').positive().max(10_000).optional(),
     }),
-    handler: ({ audit, query }) => {
+    handler: ({ audit, query, monitor }) => {
       const filter: { caller?: string; since?: number; limit?: number } = {};
-      if (query.caller !== undefined) filter.caller = query.caller;
-      if (query.since !== undefined) filter.since = query.since;
-      if (query.limit !== undefined) filter.limit = query.limit;
-      return { json: { entries: audit.list(filter), dropped: audit.dropped, capacity: audit.capacity } };
+      const actionFilter: { by?: string; since?: number; limit?: number } = {};
+      if (query.caller !== undefined) filter.caller = actionFilter.by = query.caller;
+      if (query.since !== undefined) filter.since = actionFilter.since = query.since;
+      if (query.limit !== undefined) filter.limit = actionFilter.limit = query.limit;
+      return {
+        json: {
+          entries: audit.list(filter),
+          dropped: audit.dropped,
+          capacity: audit.capacity,
+          // What the actions did, as the action registry audits them (by caller name, with outcome).
+          actions: monitor.actions.audit(actionFilter),
+        },
+      };
     },
   }),
 ];

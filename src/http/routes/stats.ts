@@ -10,7 +10,7 @@ export function worstStatus(slos: readonly SloResult[]): SloStatus {
   return worst;
 }
 
-/** `GET /stats/slo` and `GET /stats/metrics`. */
+/** `GET /stats/slo`, `/stats/metrics`, `/stats/cache` and `/stats/rate-limit`. */
 export const statsRoutes: AnyRoute[] = [
   defineRoute({
     method: 'GET',
@@ -28,5 +28,39 @@ export const statsRoutes: AnyRoute[] = [
     access: 'read',
     summary: 'The stats() snapshot: overall, per route, per cache, recording health',
     handler: ({ monitor }) => ({ json: monitor.stats() }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/stats/cache',
+    access: 'read',
+    summary: "Per cache: the window's hits, misses, errors and hit rate, and the guarded cache's size and disabled state",
+    handler: ({ monitor }) => {
+      const stats = monitor.stats();
+      const controls = monitor.controls.stats().caches;
+      const names = [...new Set([...Object.keys(stats.caches), ...Object.keys(controls)])].sort();
+      const caches = Object.fromEntries(names.map((n) => [n, { window: stats.caches[n] ?? null, control: controls[n] ?? null }]));
+      return { json: { service: stats.service, at: stats.at, windowMs: stats.windowMs, caches } };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/stats/rate-limit',
+    access: 'read',
+    summary: 'Per limiter: limit in force, configured limit, allowed/limited, blocked keys, top offenders; 429s per route',
+    handler: ({ monitor }) => {
+      const stats = monitor.stats();
+      const rateLimitedByRoute: Record<string, number> = {};
+      for (const [route, r] of Object.entries(stats.routes)) if (r.rateLimited > 0) rateLimitedByRoute[route] = r.rateLimited;
+      return {
+        json: {
+          service: stats.service,
+          at: stats.at,
+          limiters: monitor.controls.stats().rateLimiters,
+          windowMs: stats.windowMs,
+          rateLimited: stats.overall.rateLimited,
+          rateLimitedByRoute,
+        },
+      };
+    },
   }),
 ];
