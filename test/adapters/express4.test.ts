@@ -2,6 +2,7 @@ import { expect, it, vi } from 'vitest';
 import express4 from 'express4';
 import { expressSuite } from './suites/express.js';
 import { bodiesSuite } from './suites/bodies.js';
+import { controlsSuite } from './suites/controls.js';
 import { incidentsSuite } from './suites/incidents.js';
 import { routesSuite } from './suites/routes.js';
 
@@ -18,6 +19,7 @@ it('runs against Express 4', async () => {
 
 routesSuite('express', 'Express 4');
 incidentsSuite('express', 'Express 4');
+controlsSuite('express', 'Express 4');
 bodiesSuite('express', 'Express 4');
 bodiesSuite('express', 'Express 4 behind express.json()', { hostJsonParser: true });
 expressSuite('Express 4');

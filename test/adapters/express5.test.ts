@@ -2,6 +2,7 @@ import express from 'express';
 import { expect, it } from 'vitest';
 import { expressSuite } from './suites/express.js';
 import { bodiesSuite } from './suites/bodies.js';
+import { controlsSuite } from './suites/controls.js';
 import { incidentsSuite } from './suites/incidents.js';
 import { routesSuite } from './suites/routes.js';
 
@@ -13,6 +14,7 @@ it('runs against Express 5', async () => {
 
 routesSuite('express', 'Express 5');
 incidentsSuite('express', 'Express 5');
+controlsSuite('express', 'Express 5');
 bodiesSuite('express', 'Express 5');
 bodiesSuite('express', 'Express 5 behind express.json()', { hostJsonParser: true });
 expressSuite('Express 5');

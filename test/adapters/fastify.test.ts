@@ -6,11 +6,13 @@ import { ManualClock } from '../../src/testing/index.js';
 import firebreakPlugin, { firebreakPlugin as named } from '../../src/adapters/fastify.js';
 import { AUTH, READER_TOKEN, abandonedGet, call, nextRecords, serve, type Served } from './harness.js';
 import { bodiesSuite } from './suites/bodies.js';
+import { controlsSuite } from './suites/controls.js';
 import { incidentsSuite } from './suites/incidents.js';
 import { routesSuite } from './suites/routes.js';
 
 routesSuite('fastify', 'Fastify 5');
 incidentsSuite('fastify', 'Fastify 5');
+controlsSuite('fastify', 'Fastify 5');
 bodiesSuite('fastify', 'Fastify 5');
 
 describe('Fastify plugin', () => {

@@ -6,11 +6,13 @@ import { ManualClock } from '../../src/testing/index.js';
 import { createHandler } from '../../src/adapters/node-http.js';
 import { AUTH, READER_TOKEN, call } from './harness.js';
 import { bodiesSuite } from './suites/bodies.js';
+import { controlsSuite } from './suites/controls.js';
 import { incidentsSuite } from './suites/incidents.js';
 import { routesSuite } from './suites/routes.js';
 
 routesSuite('node-http');
 incidentsSuite('node-http');
+controlsSuite('node-http');
 bodiesSuite('node-http');
 
 describe('node:http handler', () => {

@@ -7,7 +7,11 @@ import { ConfigError } from '../../src/errors.js';
 import { firebreakRateLimit } from '../../src/adapters/express.js';
 import { rateLimitHook } from '../../src/adapters/fastify.js';
 import type { LimiterLike } from '../../src/http/rate-limit.js';
-import { call } from './harness.js';
+import { createMonitor } from '../../src/index.js';
+import { ManualClock } from '../../src/testing/index.js';
+import { firebreakMiddleware } from '../../src/adapters/express.js';
+import firebreakPlugin from '../../src/adapters/fastify.js';
+import { call, nextRecords } from './harness.js';
 
 /** A fixed-window limiter of `max` per key, with a window the test controls. */
 function fakeLimiter(max: number): LimiterLike & { counts: Map<string, number> } {
@@ -107,5 +111,42 @@ describe('rate-limit helpers', () => {
   it('refuses something that is not a limiter, and unknown options', () => {
     expect(() => firebreakRateLimit({} as never)).toThrow(ConfigError);
     expect(() => rateLimitHook(fakeLimiter(1), { bogus: 1 } as never)).toThrow(/bogus/);
+  });
+
+  it.each(['Express', 'Fastify'] as const)('%s: applies a monitor rate limiter; 429s are recorded and the window frees the key', async (name) => {
+    const clock = new ManualClock();
+    const monitor = createMonitor({ service: 'api', clock });
+    const limiter = monitor.rateLimiter('api', { maxRequests: 2, windowSeconds: 60 });
+    let url: string;
+    if (name === 'Express') {
+      const a = express();
+      a.use(firebreakMiddleware(monitor));
+      a.get('/api/search', firebreakRateLimit(limiter, { key: () => 'client-1' }), (_q, s) => void s.json({ ok: true }));
+      server = createServer(a);
+      await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    } else {
+      app = Fastify();
+      await app.register(firebreakPlugin, { monitor, routes: false });
+      app.get('/api/search', { onRequest: rateLimitHook(limiter, { key: () => 'client-1' }) }, async () => ({ ok: true }));
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    }
+    const recorded = nextRecords(monitor, 3);
+    expect((await call(url, '/api/search')).status).toBe(200);
+    expect((await call(url, '/api/search')).status).toBe(200);
+    const limited = await call(url, '/api/search');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('ratelimit-limit')).toBe('2');
+    expect(limited.headers.get('ratelimit-policy')).toBe('2;w=60');
+    // The limiter's own answer, in whole seconds rounded up.
+    expect(limited.json.error.details.retryAfterMs).toBeGreaterThan(0);
+    expect(limited.headers.get('retry-after')).toBe(String(Math.ceil(limited.json.error.details.retryAfterMs / 1000)));
+    await recorded;
+    // The middleware/hook recorded the 429 as rate-limited (the rate-limit-attack signal).
+    expect(monitor.stats().routes['GET /api/search']).toMatchObject({ requests: 3, rateLimited: 1 });
+    expect(limiter.stats()).toMatchObject({ allowed: 2, limited: 1 });
+    clock.advance(120_000);
+    expect((await call(url, '/api/search')).status).toBe(200);
   });
 });
