@@ -20,7 +20,14 @@ import { decideRateLimit, limiterSchema, rateLimitOptionsSchema, type LimiterLik
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
 
-/** Options of {@link firebreakMiddleware}. */
+/**
+ * Options of {@link firebreakMiddleware}.
+ *
+ * @example
+ * ```ts
+ * expressMiddlewareOptionsSchema.parse({ notFoundRoute: 'unmatched' });
+ * ```
+ */
 export const expressMiddlewareOptionsSchema = z.strictObject({
   /** Series name for requests no route matched (one series, so scanners cannot add cardinality). */
   notFoundRoute: z.string().min(1).max(200).default(NOT_FOUND_ROUTE),
@@ -30,7 +37,14 @@ export const expressMiddlewareOptionsSchema = z.strictObject({
   skip: z.custom<(req: IncomingMessage) => boolean>(isFn, { message: 'skip must be a function (req) => boolean' }).optional(),
 });
 
-/** Options of {@link firebreakMiddleware}. */
+/**
+ * Options of {@link firebreakMiddleware}.
+ *
+ * @example
+ * ```ts
+ * const opts: ExpressMiddlewareOptions = { skip: (req) => req.url === '/health' };
+ * ```
+ */
 export type ExpressMiddlewareOptions = z.input<typeof expressMiddlewareOptionsSchema>;
 
 // Express assigns `req.route` when a route matches. Capturing `req.baseUrl`
@@ -221,10 +235,25 @@ export function firebreakRouter(monitor: Monitor, options: HttpOptions): Router 
   return router;
 }
 
-/** Options of {@link firebreakRateLimit}. */
+/**
+ * Options of {@link firebreakRateLimit}.
+ *
+ * @example
+ * ```ts
+ * const opts: ExpressRateLimitOptions = { key: (req) => String(req.headers['x-api-key'] ?? req.ip) };
+ * ```
+ */
 export type ExpressRateLimitOptions = z.input<ReturnType<typeof rateLimitOptionsSchema<Request>>>;
 
-/** An Express middleware with its counters. */
+/**
+ * An Express middleware with its counters.
+ *
+ * @example
+ * ```ts
+ * const mw: RateLimitMiddleware = firebreakRateLimit(limiter);
+ * app.use('/api', mw);
+ * ```
+ */
 export type RateLimitMiddleware = ((req: Request, res: Response, next: NextFunction) => void) & {
   readonly stats: RateLimitHelperStats;
 };

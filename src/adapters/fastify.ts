@@ -25,7 +25,14 @@ import { ABORTED_STATUS, NOT_FOUND_ROUTE } from '../http/recording.js';
 import { HttpSurface, type HttpReply, type MountedRoute } from '../http/surface.js';
 import { decideRateLimit, limiterSchema, rateLimitOptionsSchema, type LimiterLike, type RateLimitHelperStats } from '../http/rate-limit.js';
 
-/** The plugin's own options (the rest are the route options, `HttpOptions`). */
+/**
+ * The plugin's own options (the rest are the route options, `HttpOptions`).
+ *
+ * @example
+ * ```ts
+ * fastifyPluginOptionsSchema.parse({ monitor, prefix: '/ops', routes: false });
+ * ```
+ */
 export const fastifyPluginOptionsSchema = z.strictObject({
   /** The monitor to record into and serve. */
   // Structural, not instanceof: the ESM and CJS builds each have their own Monitor class.
@@ -199,10 +206,25 @@ const plugin = fp(firebreakFastify, { name: 'firebreak', fastify: '5.x' });
 export default plugin;
 export { plugin as firebreakPlugin };
 
-/** Options of {@link rateLimitHook}. */
+/**
+ * Options of {@link rateLimitHook}.
+ *
+ * @example
+ * ```ts
+ * const opts: FastifyRateLimitOptions = { key: (request) => String(request.headers['x-api-key'] ?? request.ip) };
+ * ```
+ */
 export type FastifyRateLimitOptions = z.input<ReturnType<typeof rateLimitOptionsSchema<FastifyRequest>>>;
 
-/** A Fastify `onRequest` hook with its counters. */
+/**
+ * A Fastify `onRequest` hook with its counters.
+ *
+ * @example
+ * ```ts
+ * const hook: RateLimitHook = rateLimitHook(limiter);
+ * app.addHook('onRequest', hook);
+ * ```
+ */
 export type RateLimitHook = ((request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void) & {
   readonly stats: RateLimitHelperStats;
 };

@@ -12,16 +12,38 @@ const prefixSchema = z
   .regex(/^(\/[^/?#\s]+)*\/?$/, 'prefix must be a path like /ops (no query, no spaces)')
   .default('');
 
-/** Options of {@link createHandler}: the route options plus where they are mounted. */
+/**
+ * Options of {@link createHandler}: the route options plus where they are mounted.
+ *
+ * @example
+ * ```ts
+ * nodeHandlerOptionsSchema.parse({ auth: { tokens: [token] }, prefix: '/ops' });
+ * ```
+ */
 export const nodeHandlerOptionsSchema = httpOptionsSchema.extend({
   /** Path the routes live under, e.g. `/ops` serves `/ops/stats/slo`. Default: the root. */
   prefix: prefixSchema,
 });
 
-/** Options of {@link createHandler}. */
+/**
+ * Options of {@link createHandler}.
+ *
+ * @example
+ * ```ts
+ * const opts: NodeHandlerOptions = { auth: { tokens: [process.env.ADMIN_TOKEN!] }, prefix: '/ops' };
+ * ```
+ */
 export type NodeHandlerOptions = z.input<typeof nodeHandlerOptionsSchema>;
 
-/** A `node:http` request listener that can defer to the host with `next()`. */
+/**
+ * A `node:http` request listener that can defer to the host with `next()`.
+ *
+ * @example
+ * ```ts
+ * const handler: FirebreakNodeHandler = createHandler(monitor, opts);
+ * createServer((req, res) => handler(req, res, () => app(req, res)));
+ * ```
+ */
 export type FirebreakNodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
 
 /** Strips the mount prefix; undefined when the path is not under it. */

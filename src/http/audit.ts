@@ -1,7 +1,14 @@
 import type { Monitor } from '../monitor.js';
 import type { AdminAuditEntry } from './options.js';
 
-/** Filter of {@link AdminAuditLog.list}. */
+/**
+ * Filter of {@link AdminAuditLog.list}.
+ *
+ * @example
+ * ```ts
+ * adminAuditLog(monitor).list({ caller: 'alice', since: Date.parse('2026-01-01'), limit: 50 });
+ * ```
+ */
 export interface AdminAuditFilter {
   caller?: string;
   /** Only entries at or after this clock time (epoch ms). */

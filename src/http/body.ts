@@ -2,7 +2,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { HttpError } from './errors.js';
 import { sanitizeJson } from './safe-json.js';
 
-/** A readable byte stream, as `IncomingMessage` is. */
+/**
+ * A readable byte stream, as `IncomingMessage` is.
+ *
+ * @example
+ * ```ts
+ * const source: BodySource = { kind: 'stream', stream: req as ByteStream };
+ * ```
+ */
 export interface ByteStream {
   on(event: 'data', fn: (chunk: Buffer | string) => void): unknown;
   on(event: 'end', fn: () => void): unknown;
@@ -14,6 +21,11 @@ export interface ByteStream {
 /**
  * Where a request body comes from: the unread stream, bytes a framework
  * already buffered, a value a host body-parser already parsed, or nothing.
+ *
+ * @example
+ * ```ts
+ * const source: BodySource = req.readableEnded ? { kind: 'parsed', value: req.body } : { kind: 'stream', stream: req };
+ * ```
  */
 export type BodySource =
   | { kind: 'stream'; stream: ByteStream }
@@ -23,7 +35,15 @@ export type BodySource =
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-/** True for `application/json` and `application/<anything>+json`, with or without parameters. */
+/**
+ * True for `application/json` and `application/<anything>+json`, with or without parameters.
+ *
+ * @example
+ * ```ts
+ * isJsonMediaType('application/json; charset=utf-8'); // true
+ * isJsonMediaType('text/plain'); // false
+ * ```
+ */
 export function isJsonMediaType(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
   const semi = contentType.indexOf(';');

@@ -20,7 +20,14 @@ export class HttpError extends FirebreakError {
   }
 }
 
-/** Codes the HTTP layer raises on its own. */
+/**
+ * Codes the HTTP layer raises on its own.
+ *
+ * @example
+ * ```ts
+ * const code: HttpErrorCode = 'RATE_LIMITED';
+ * ```
+ */
 export type HttpErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
@@ -72,7 +79,15 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze(
   }),
 );
 
-/** The JSON body of every error response. */
+/**
+ * The JSON body of every error response.
+ *
+ * @example
+ * ```ts
+ * const body = (await res.json()) as ErrorBody;
+ * console.log(body.error.code, body.error.details);
+ * ```
+ */
 export interface ErrorBody {
   error: {
     code: string;
@@ -82,7 +97,14 @@ export interface ErrorBody {
   };
 }
 
-/** An error turned into a status and a JSON body. */
+/**
+ * An error turned into a status and a JSON body.
+ *
+ * @example
+ * ```ts
+ * const { status, headers, body }: MappedError = mapError(err);
+ * ```
+ */
 export interface MappedError {
   status: number;
   headers: Readonly<Record<string, string>>;

@@ -42,3 +42,5 @@ export type { RateLimitState } from './rate-limit-headers.js';
 export { defineRoute } from './route.js';
 export type { RouteSpec, RouteContext, RouteResult, RouteAccess, AnyRoute } from './route.js';
 export { NOT_FOUND_ROUTE, ABORTED_STATUS } from './recording.js';
+export { decideRateLimit, limiterSchema, rateLimitOptionsSchema } from './rate-limit.js';
+export type { LimiterLike, RateLimitDecision, RateLimitHelperStats } from './rate-limit.js';

@@ -1,14 +1,33 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 
-/** Roles, weakest first: `operator` can do everything `read` can. */
+/**
+ * Roles, weakest first: `operator` can do everything `read` can.
+ *
+ * @example
+ * ```ts
+ * ROLES.includes('operator'); // true
+ * ```
+ */
 export const ROLES = ['read', 'operator'] as const;
-/** What a caller may do: look (`read`) or change (`operator`). */
+/**
+ * What a caller may do: look (`read`) or change (`operator`).
+ *
+ * @example
+ * ```ts
+ * const role: Role = 'read';
+ * ```
+ */
 export type Role = (typeof ROLES)[number];
 
 /**
  * Who is calling, as established by the auth options. `name` is what the
  * audit log records — never the token.
+ *
+ * @example
+ * ```ts
+ * const caller: Caller = { name: 'alice', role: 'operator' };
+ * ```
  */
 export interface Caller {
   name: string;
@@ -35,7 +54,14 @@ export interface AuthRequest {
   raw: unknown;
 }
 
-/** The host's own authentication: return the caller, or null/undefined to deny (401). */
+/**
+ * The host's own authentication: return the caller, or null/undefined to deny (401).
+ *
+ * @example
+ * ```ts
+ * const authorize: AuthorizeFn = async (req) => (await sso.verify(req.headers.cookie)) ? { name: 'sso', role: 'read' } : null;
+ * ```
+ */
 export type AuthorizeFn = (req: AuthRequest) => Caller | null | undefined | Promise<Caller | null | undefined>;
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
@@ -46,14 +72,28 @@ const tokenString = z
   .min(TOKEN_MIN, `token must be at least ${TOKEN_MIN} characters (generate one with: openssl rand -hex 32)`)
   .max(4096);
 
-/** Name shown in the audit log for a caller. */
+/**
+ * Name shown in the audit log for a caller.
+ *
+ * @example
+ * ```ts
+ * callerNameSchema.parse('alice');
+ * ```
+ */
 export const callerNameSchema = z
   .string()
   .min(1, 'name must not be empty')
   .max(64)
   .regex(/^[\w.@:-]+$/, 'name may only contain letters, digits and _ . @ : -');
 
-/** A caller as `authorize(req)` must return it. */
+/**
+ * A caller as `authorize(req)` must return it.
+ *
+ * @example
+ * ```ts
+ * callerSchema.parse({ name: 'alice', role: 'operator' });
+ * ```
+ */
 export const callerSchema = z.strictObject({ name: callerNameSchema, role: z.enum(ROLES) });
 
 interface UnionIssue {
@@ -74,6 +114,11 @@ function explainBranch(iss: UnionIssue, branch: number): string | undefined {
 /**
  * A bearer token: a plain string is an operator token named `default`;
  * an object names it and sets its role.
+ *
+ * @example
+ * ```ts
+ * tokenSchema.parse({ name: 'grafana', token: process.env.GRAFANA_TOKEN, role: 'read' });
+ * ```
  */
 export const tokenSchema = z.union(
   [tokenString, z.strictObject({ name: callerNameSchema, token: tokenString, role: z.enum(ROLES) })],
@@ -114,7 +159,14 @@ const authObjectSchema = z
 const MISSING_AUTH =
   "auth is required: pass auth: { tokens: [...] } or auth: { authorize(req) }, or auth: 'none' to serve admin routes without authentication";
 
-/** Per-caller limit on `/admin/*` calls (fixed window). */
+/**
+ * Per-caller limit on `/admin/*` calls (fixed window).
+ *
+ * @example
+ * ```ts
+ * adminRateLimitSchema.parse({ maxRequests: 30 }); // windowMs 60000, maxCallers 1000, maxAuthFailures 20
+ * ```
+ */
 export const adminRateLimitSchema = z.strictObject({
   maxRequests: z.number().int().positive().default(120),
   windowMs: z.number().int().positive().default(60_000),
@@ -124,7 +176,14 @@ export const adminRateLimitSchema = z.strictObject({
   maxAuthFailures: z.number().int().positive().default(20),
 });
 
-/** Options shared by every adapter's routes. Types are inferred from this schema. */
+/**
+ * Options shared by every adapter's routes. Types are inferred from this schema.
+ *
+ * @example
+ * ```ts
+ * const opts = httpOptionsSchema.parse({ auth: { tokens: [process.env.ADMIN_TOKEN] }, metricsAccess: 'read' });
+ * ```
+ */
 export const httpOptionsSchema = z.strictObject({
   /**
    * Who may call: `{ tokens }`, `{ authorize(req) }` (or both), or `'none'`
@@ -164,13 +223,41 @@ export const httpOptionsSchema = z.strictObject({
     .optional(),
 });
 
-/** Options of the admin/stats routes, as the user writes them. */
+/**
+ * Options of the admin/stats routes, as the user writes them.
+ *
+ * @example
+ * ```ts
+ * const opts: HttpOptions = { auth: { tokens: [process.env.ADMIN_TOKEN!] }, adminRateLimit: { maxRequests: 30, windowMs: 60_000 } };
+ * ```
+ */
 export type HttpOptions = z.input<typeof httpOptionsSchema>;
-/** Options after validation and defaults. */
+/**
+ * Options after validation and defaults.
+ *
+ * @example
+ * ```ts
+ * surface.options.bodyLimitBytes; // 16384 unless set
+ * ```
+ */
 export type ResolvedHttpOptions = z.output<typeof httpOptionsSchema>;
-/** The `auth` option. */
+/**
+ * The `auth` option.
+ *
+ * @example
+ * ```ts
+ * const auth: AuthOptions = { tokens: [{ name: 'alice', token: process.env.ALICE_TOKEN!, role: 'operator' }] };
+ * ```
+ */
 export type AuthOptions = HttpOptions['auth'];
-/** One entry of `auth.tokens`. */
+/**
+ * One entry of `auth.tokens`.
+ *
+ * @example
+ * ```ts
+ * const t: TokenOption = { name: 'grafana', token: process.env.GRAFANA_TOKEN!, role: 'read' };
+ * ```
+ */
 export type TokenOption = z.input<typeof tokenSchema>;
 
 /**

@@ -1,4 +1,11 @@
-/** What the `RateLimit-*` headers describe. */
+/**
+ * What the `RateLimit-*` headers describe.
+ *
+ * @example
+ * ```ts
+ * const state: RateLimitState = { limit: 100, remaining: 3, resetMs: 12_000, windowMs: 60_000 };
+ * ```
+ */
 export interface RateLimitState {
   /** Requests allowed per window. */
   limit: number;

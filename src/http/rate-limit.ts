@@ -5,6 +5,11 @@ import { rateLimitHeaders } from './rate-limit-headers.js';
 /**
  * What the rate-limit helpers need from a limiter: `monitor.rateLimiter(…)`
  * fits, and so does anything with the same `check()`.
+ *
+ * @example
+ * ```ts
+ * const limiter: LimiterLike = monitor.rateLimiter('api', { maxRequests: 100, windowSeconds: 60 });
+ * ```
  */
 export interface LimiterLike {
   readonly name?: string;
@@ -21,13 +26,27 @@ export interface LimiterLike {
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
 
-/** zod schema of a limiter argument: an object with `check(key)`. */
+/**
+ * zod schema of a limiter argument: an object with `check(key)`.
+ *
+ * @example
+ * ```ts
+ * limiterSchema.parse(monitor.rateLimiter('api'));
+ * ```
+ */
 export const limiterSchema = z.custom<LimiterLike>(
   (v) => typeof v === 'object' && v !== null && isFn((v as LimiterLike).check),
   { message: 'limiter must be a rate limiter (monitor.rateLimiter(name, opts))' },
 );
 
-/** Options of the Express and Fastify rate-limit helpers; `R` is the framework's request. */
+/**
+ * Options of the Express and Fastify rate-limit helpers; `R` is the framework's request.
+ *
+ * @example
+ * ```ts
+ * rateLimitOptionsSchema<IncomingMessage>().parse({ key: (req) => req.headers['x-api-key'] });
+ * ```
+ */
 export function rateLimitOptionsSchema<R>() {
   return z
     .strictObject({
@@ -39,7 +58,14 @@ export function rateLimitOptionsSchema<R>() {
     .default({ headers: true });
 }
 
-/** The outcome of one check, ready for an adapter to write. */
+/**
+ * The outcome of one check, ready for an adapter to write.
+ *
+ * @example
+ * ```ts
+ * const d: RateLimitDecision = decideRateLimit(limiter, () => ip, stats, true);
+ * ```
+ */
 export interface RateLimitDecision {
   allowed: boolean;
   /** `RateLimit-*` (and `Retry-After` when refused) headers. */
@@ -48,7 +74,15 @@ export interface RateLimitDecision {
   body?: string;
 }
 
-/** Counters of one helper: checks that threw (let through) and requests refused. */
+/**
+ * Counters of one helper: checks that threw (let through) and requests refused.
+ *
+ * @example
+ * ```ts
+ * const mw = firebreakRateLimit(limiter);
+ * setInterval(() => console.log(mw.stats.limited, mw.stats.errors), 60_000);
+ * ```
+ */
 export interface RateLimitHelperStats {
   limited: number;
   /** `key()` or `check()` threw: the request was let through (fail open) and counted here. */

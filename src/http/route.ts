@@ -3,12 +3,24 @@ import type { Monitor } from '../monitor.js';
 import type { AdminAuditLog } from './audit.js';
 import type { AuthRequest, Caller, ResolvedHttpOptions, Role } from './options.js';
 
-/** Who may call a route: anyone, the `read` role, the `operator` role, or as `metricsAccess` says. */
+/**
+ * Who may call a route: anyone, the `read` role, the `operator` role, or as `metricsAccess` says.
+ *
+ * @example
+ * ```ts
+ * const access: RouteAccess = 'read';
+ * ```
+ */
 export type RouteAccess = 'public' | Role | 'metrics';
 
 /**
  * What a route handler receives: validated params, query and body, the
  * caller, and the monitor.
+ *
+ * @example
+ * ```ts
+ * handler: ({ monitor, caller, body }: RouteContext<{}, {}, { note?: string }>) => ({ json: { by: caller.name } })
+ * ```
  */
 export interface RouteContext<P = unknown, Q = unknown, B = unknown> {
   monitor: Monitor;
@@ -24,12 +36,26 @@ export interface RouteContext<P = unknown, Q = unknown, B = unknown> {
   options: ResolvedHttpOptions;
 }
 
-/** What a route handler returns: JSON, or text with its content type. */
+/**
+ * What a route handler returns: JSON, or text with its content type.
+ *
+ * @example
+ * ```ts
+ * const result: RouteResult = { text: '# Post-mortem', contentType: 'text/markdown' };
+ * ```
+ */
 export type RouteResult =
   | { status?: number; json: unknown; headers?: Record<string, string> }
   | { status?: number; text: string; contentType: string; headers?: Record<string, string> };
 
-/** A route as the table declares it. Build one with {@link defineRoute}. */
+/**
+ * A route as the table declares it. Build one with {@link defineRoute}.
+ *
+ * @example
+ * ```ts
+ * const spec: RouteSpec = { method: 'GET', path: '/health', access: 'public', summary: 'Liveness', handler: () => ({ json: { ok: true } }) };
+ * ```
+ */
 export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
   method: 'GET' | 'POST';
   /** Path template relative to the mount point, `:name` for parameters (`/admin/incidents/:id`). */
@@ -44,7 +70,14 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   handler(ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>): RouteResult | Promise<RouteResult>;
 }
 
-/** A route with its schema types erased, as tables hold them. */
+/**
+ * A route with its schema types erased, as tables hold them.
+ *
+ * @example
+ * ```ts
+ * const routes: AnyRoute[] = [defineRoute({ method: 'GET', path: '/ping', access: 'public', summary: 'ping', handler: () => ({ json: 'pong' }) })];
+ * ```
+ */
 export type AnyRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
 
 /**

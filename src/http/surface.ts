@@ -13,7 +13,14 @@ import { rateLimitHeaders } from './rate-limit-headers.js';
 import { noBody, noQuery, type AnyRoute, type RouteResult } from './route.js';
 import { builtinRoutes } from './routes/index.js';
 
-/** A request, translated by an adapter from its framework. */
+/**
+ * A request, translated by an adapter from its framework.
+ *
+ * @example
+ * ```ts
+ * const input: HttpInput = { method: 'GET', path: '/stats/slo', params: {}, search: '', headers: req.headers, body: { kind: 'none' }, ip: req.socket.remoteAddress, raw: req };
+ * ```
+ */
 export interface HttpInput {
   method: string;
   /** Path as requested (mount prefix included), without the query string. */
@@ -29,14 +36,29 @@ export interface HttpInput {
   raw: unknown;
 }
 
-/** What an adapter writes back: status, headers (content type included) and body text. */
+/**
+ * What an adapter writes back: status, headers (content type included) and body text.
+ *
+ * @example
+ * ```ts
+ * const reply: HttpReply = await surface.handle(route, input);
+ * res.writeHead(reply.status, reply.headers).end(reply.body);
+ * ```
+ */
 export interface HttpReply {
   status: number;
   headers: Record<string, string>;
   body: string;
 }
 
-/** A route of the table, with its access resolved against the options. */
+/**
+ * A route of the table, with its access resolved against the options.
+ *
+ * @example
+ * ```ts
+ * for (const r of surface.routes) console.log(r.method, r.path, r.access);
+ * ```
+ */
 export interface MountedRoute {
   method: 'GET' | 'POST';
   path: string;
