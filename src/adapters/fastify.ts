@@ -74,9 +74,6 @@ export type FirebreakFastifyOptions = OwnOptions & (({ routes?: true } & HttpOpt
 const FASTIFY_REGISTER_KEYS = new Set(['logLevel', 'logSerializers']);
 const OWN_KEYS = new Set(Object.keys(fastifyPluginOptionsSchema.shape));
 
-const START = Symbol('firebreak.start');
-type StampedRequest = FastifyRequest & { [START]: number };
-
 function searchOf(url: string): string {
   const q = url.indexOf('?');
   return q === -1 ? '' : url.slice(q);
@@ -162,6 +159,9 @@ const firebreakFastify: FastifyPluginAsync<FirebreakFastifyOptions> = async (app
     });
     if (opts.recordAborted) {
       // onResponse never runs for a request the client abandoned; record it as 499.
+      // One slot per registration, so two monitors can record the same app.
+      const START = Symbol('firebreak.start');
+      type StampedRequest = FastifyRequest & { [START]: number };
       app.decorateRequest(START, 0);
       app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
         (request as StampedRequest)[START] = clock.monotonic();

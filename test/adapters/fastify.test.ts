@@ -101,6 +101,21 @@ describe('Fastify plugin', () => {
     expect((await call(url, '/ops/stats/slo', { token: READER_TOKEN })).status).toBe(200);
   });
 
+  it('lets two monitors record the same app', async () => {
+    const a = monitor();
+    const b = monitor();
+    const f = Fastify();
+    await f.register(firebreakPlugin, { monitor: a, routes: false });
+    await f.register(firebreakPlugin, { monitor: b, routes: false });
+    f.get('/x', async () => 'x');
+    const url = await listen(f);
+    const ra = nextRecords(a);
+    const rb = nextRecords(b);
+    await call(url, '/x');
+    expect((await ra)[0]!.route).toBe('GET /x');
+    expect((await rb)[0]!.route).toBe('GET /x');
+  });
+
   it("accepts prefix '/' as the root", async () => {
     const m = monitor();
     const a = Fastify();
