@@ -75,6 +75,7 @@ export interface MountedRoute {
 }
 
 const PUBLIC_CALLER: Caller = Object.freeze({ name: 'anonymous', role: 'read' });
+const ANY_PARAMS = z.record(z.string(), z.string());
 const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
 const warnedOpen = new WeakSet<Monitor>();
 
@@ -235,7 +236,7 @@ export class HttpSurface {
         }
       }
       const spec = route.spec;
-      const params = validate(spec.params ?? z.record(z.string(), z.string()), 'path parameters', input.params);
+      const params = validate(spec.params ?? ANY_PARAMS, 'path parameters', input.params);
       const query = validate(spec.query ?? noQuery, 'query', parseQuery(input.search));
       if (route.method === 'POST') {
         const raw = await readJsonBody(input.body, input.headers, this.options.bodyLimitBytes);
