@@ -70,7 +70,9 @@ const TOKEN_MIN = 16;
 const tokenString = z
   .string({ error: 'token must be a string (is the environment variable set?)' })
   .min(TOKEN_MIN, `token must be at least ${TOKEN_MIN} characters (generate one with: openssl rand -hex 32)`)
-  .max(4096);
+  .max(4096)
+  // Sent as `Authorization: Bearer <token>`: whitespace would make it unusable.
+  .regex(/^\S+$/, 'token must not contain whitespace');
 
 /**
  * Name shown in the audit log for a caller.

@@ -135,6 +135,7 @@ describe('auth options', () => {
 
   it('refuses short tokens, duplicate names and duplicate tokens', () => {
     expect(parse({ auth: { tokens: ['short'] } })).toMatch(/at least 16 characters/);
+    expect(parse({ auth: { tokens: ['a token with spaces in it'] } })).toMatch(/whitespace/);
     expect(parse({ auth: { tokens: [A, { name: 'default', token: B, role: 'read' }] } })).toMatch(/duplicate token name "default"/);
     expect(parse({ auth: { tokens: [{ name: 'x', token: A, role: 'read' }, { name: 'y', token: A, role: 'operator' }] } })).toMatch(
       /same token is listed twice/,
