@@ -1,7 +1,8 @@
 /**
  * The package as a user gets it: build, `npm pack`, install the tarball into
- * a fresh project, then import every subpath of `exports` with `import` and
- * `require` in child processes, and type-check a consumer against the
+ * a fresh project (first without, then with its optional peers such as
+ * express and fastify), then import every subpath of `exports` with `import`
+ * and `require` in child processes, and type-check a consumer against the
  * published types under moduleResolution node16, bundler and node10.
  *
  * Subpaths come from package.json, so a new entry point (firebreak/express…)
@@ -18,7 +19,11 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   name: string;
   exports: Record<string, unknown>;
   typesVersions?: Record<string, Record<string, string[]>>;
+  peerDependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
 };
+/** Optional peers (express, fastify…) as a consumer would add them: the versions we develop against. */
+const peers = Object.entries(pkg.peerDependencies ?? {}).map(([name, range]) => `${name}@${pkg.devDependencies?.[name] ?? range}`);
 /** `firebreak`, `firebreak/testing`, … from the exports map (package.json itself excluded). */
 const specifiers = Object.keys(pkg.exports)
   .filter((key) => key !== './package.json')
@@ -68,7 +73,26 @@ afterAll(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
 });
 
+describe('the packed package, before its optional peers are installed', () => {
+  it('loads the root and every subpath that needs no peer; the others fail only for a missing peer', () => {
+    const list = JSON.stringify(specifiers);
+    const peerNames = JSON.stringify(Object.keys(pkg.peerDependencies ?? {}));
+    writeFileSync(
+      join(project, 'bare.mjs'),
+      `const peers = ${peerNames};\nconst out = {};\nfor (const s of ${list}) {\n  try { await import(s); out[s] = 'ok'; }\n  catch (e) { const peer = peers.find((p) => String(e && e.message).includes("'" + p + "'")); out[s] = e && e.code === 'ERR_MODULE_NOT_FOUND' && peer ? 'needs ' + peer : 'broken: ' + (e && e.message); }\n}\nconsole.log(JSON.stringify(out));\n`,
+    );
+    const out = JSON.parse(run(process.execPath, ['bare.mjs'], project)) as Record<string, string>;
+    expect(out['firebreak']).toBe('ok');
+    expect(out['firebreak/testing']).toBe('ok');
+    for (const spec of specifiers) expect(out[spec], spec).toMatch(/^(ok|needs .+)$/);
+  });
+});
+
 describe('the packed package', () => {
+  beforeAll(() => {
+    if (peers.length > 0) run('npm', ['install', '--prefix', project, '--prefer-offline', '--no-audit', '--no-fund', ...peers], project);
+  }, 180_000);
+
   it('discovers its subpaths from package.json', () => {
     expect(specifiers).toEqual(expect.arrayContaining(['firebreak', 'firebreak/testing']));
   });
