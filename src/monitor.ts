@@ -377,24 +377,26 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       // The default classifier inline: no call on the common path.
       failure = this.classify === undefined ? status >= 500 : this.isFailure(status);
     }
-    const t = this.ticker;
-    const now = t.running ? t.now : this.clock.now();
-    this.store.route(route).record(now, d, failure, status === 429);
-    this.burn?.record(now, route, failure);
-    if (record.arm !== undefined) this.recordArm(record.arm, now, d, failure, status === 429);
+    // Time and duration travel in a typed array, never as call arguments (see LatencyWindow.recordStaged).
+    const input = this.store.input;
+    this.stageTime(input);
+    input[1] = d;
+    this.store.route(route).recordStaged(failure, status === 429);
+    this.burn?.recordStaged(input, route, failure);
+    if (record.arm !== undefined) this.recordArm(record.arm, failure, status === 429);
   }
 
-  private recordArm(arm: string, now: number, durationMs: number, failure: boolean, rateLimited: boolean): void {
+  private recordArm(arm: string, failure: boolean, rateLimited: boolean): void {
     let s = this.arms.get(arm);
     if (s === undefined) {
       if (typeof arm !== 'string' || this.arms.size >= MAX_ARMS) {
         this.armOverflow++;
         return;
       }
-      s = new LatencyWindow(this.store.layout, this.store.slotMs, this.store.slots, this.store.prom);
+      s = new LatencyWindow(this.store.layout, this.store.slotMs, this.store.slots, this.store.prom, undefined, this.store.input);
       this.arms.set(arm, s);
     }
-    s.record(now, durationMs, failure, rateLimited);
+    s.recordStaged(failure, rateLimited);
   }
 
   /**
@@ -410,7 +412,9 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     if (typeof cache !== 'string') return this.reject('cache');
     const r = result === true ? HIT : result === false ? MISS : CACHE_RESULT[result as 'hit'];
     if (r === undefined) return this.reject('cache');
-    this.store.cache(cache).record(this.recordTime(), r);
+    const input = this.store.input;
+    this.stageTime(input);
+    this.store.cache(cache).recordStaged(input, r);
   }
 
   /**
@@ -678,10 +682,16 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     return this.cancelSchedule !== undefined;
   }
 
-  /** Time for a record: slot-precise from the ticker while running, else read from the clock. */
-  private recordTime(): number {
+  /**
+   * Writes the time of a record into `input[0]`: slot-precise from the ticker
+   * while running, else read from the clock. Two stores, not one of a
+   * conditional: `a ? fieldDouble : call()` merges a raw double with a boxed
+   * one, and V8 may then box the ticker's time on every record.
+   */
+  private stageTime(input: Float64Array): void {
     const t = this.ticker;
-    return t.running ? t.now : this.clock.now();
+    if (t.running) input[0] = t.now;
+    else input[0] = this.clock.now();
   }
 
   private isFailure(status: number): boolean {

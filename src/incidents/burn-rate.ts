@@ -67,6 +67,7 @@ export class BurnRateTracker {
    */
   private pendingAt = Number.NaN;
   private readonly pending: Pending = { req: 0, bad: 0 };
+  private readonly staged = new Float64Array(1);
   /** Every rule window, ascending: one pass over a ring reads them all. */
   private readonly windowsMs: number[];
 
@@ -94,8 +95,19 @@ export class BurnRateTracker {
     return this.targets.length > 0;
   }
 
-  /** Hot path: counts one request. No allocation, no call unless the time changed. */
+  /** Counts one request at `now`. */
   record(now: number, route: string, failure: boolean): void {
+    this.staged[0] = now;
+    this.recordStaged(this.staged, route, failure);
+  }
+
+  /**
+   * Hot path: counts one request at time `time[0]`. No allocation, no call
+   * unless the time changed; the time comes in a typed array so it is never
+   * boxed (see LatencyWindow.recordStaged).
+   */
+  recordStaged(time: Float64Array, route: string, failure: boolean): void {
+    const now = time[0]!;
     if (now !== this.pendingAt) this.flush(now);
     const p = this.pending;
     p.req++;

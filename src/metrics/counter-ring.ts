@@ -45,6 +45,13 @@ export class CounterRing {
     this.cells[this.headBase + field]! += n;
   }
 
+  /** Adds 1 to `field` at time `time[0]`: the time never crosses a call as a boxed number. */
+  addStaged(time: Float64Array, field: number): void {
+    const now = time[0]!;
+    if (now >= this.headEnd) this.roll(Math.floor(now / this.slotMs));
+    this.cells[this.headBase + field]!++;
+  }
+
   /** Sum of `field` over the whole window ending at `now`. */
   total(now: number, field: number): number {
     this.roll(Math.floor(now / this.slotMs));

@@ -53,6 +53,8 @@ export class LatencyWindow {
   private readonly closedAgg: Uint32Array;
   /** Where reads merge closed and head counts; shared by the series of a store. */
   private readonly scratch: Float64Array;
+  /** Where the recording path stages `[time, durationMs]` for {@link LatencyWindow.recordStaged}; shared by a store's series. */
+  readonly input: Float64Array;
   /** Per-slot counter fields (REQUESTS, FAILURES, RATE_LIMITED); 32-bit per slot. */
   private readonly counts: Uint32Array;
   /**
@@ -82,11 +84,19 @@ export class LatencyWindow {
   private readonly promIndex: Uint8Array;
   private readonly promBoundsMs: Float64Array;
 
-  constructor(layout: BucketLayout, slotMs: number, slots: number, prom: PromBucketMap, scratch: Float64Array = new Float64Array(layout.size)) {
+  constructor(
+    layout: BucketLayout,
+    slotMs: number,
+    slots: number,
+    prom: PromBucketMap,
+    scratch: Float64Array = new Float64Array(layout.size),
+    input: Float64Array = new Float64Array(2),
+  ) {
     this.layout = layout;
     this.slotMs = slotMs;
     this.slots = slots;
     this.scratch = scratch;
+    this.input = input;
     this.promIndex = prom.index;
     this.promBoundsMs = prom.boundsMs;
     this.promSize = prom.boundsMs.length;
@@ -107,8 +117,23 @@ export class LatencyWindow {
     this.ring = new Uint16Array(buffer, at, slots * layout.size);
   }
 
-  /** Records one request at time `now`. The hot path: no allocation. */
+  /** Records one request at time `now`. */
   record(now: number, durationMs: number, failure: boolean, rateLimited: boolean): void {
+    this.input[0] = now;
+    this.input[1] = durationMs;
+    this.recordStaged(failure, rateLimited);
+  }
+
+  /**
+   * Records one request whose time and duration are in `input[0]` and
+   * `input[1]`. The hot path: no allocation. The numbers travel through a
+   * typed array because a double passed to a call V8 does not inline is
+   * boxed (an allocation per request), and whether it inlines depends on the
+   * caller's code, not ours.
+   */
+  recordStaged(failure: boolean, rateLimited: boolean): void {
+    const now = this.input[0]!;
+    const durationMs = this.input[1]!;
     // A clock that went back keeps writing to the head slot.
     if (now >= this.headEnd) this.roll(Math.floor(now / this.slotMs));
     const layout = this.layout;

@@ -39,6 +39,11 @@ export class CacheSeries {
     this.ring.add(now, result);
     this.cumulative[result]!++;
   }
+  /** {@link CacheSeries.record} at time `time[0]` (see LatencyWindow.recordStaged for why). */
+  recordStaged(time: Float64Array, result: number): void {
+    this.ring.addStaged(time, result);
+    this.cumulative[result]!++;
+  }
   stats(now: number): CacheStats {
     const hits = this.ring.total(now, HIT);
     const misses = this.ring.total(now, MISS);
@@ -80,6 +85,8 @@ export class SeriesStore {
    * Shared because reads run one at a time and finish before the next starts.
    */
   private readonly scratch: Float64Array;
+  /** `[time, durationMs]` of the record being made: see {@link LatencyWindow.recordStaged}. */
+  readonly input = new Float64Array(2);
 
   constructor(opts: SeriesStoreOptions) {
     this.layout = opts.layout;
@@ -180,7 +187,7 @@ export class SeriesStore {
   }
 
   private createRoute(route: string): LatencyWindow {
-    const s = new LatencyWindow(this.layout, this.slotMs, this.slots, this.prom, this.scratch);
+    const s = new LatencyWindow(this.layout, this.slotMs, this.slots, this.prom, this.scratch, this.input);
     this.routes.set(route, s);
     return s;
   }
