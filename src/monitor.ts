@@ -717,10 +717,12 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     metrics.push([`${prefix}request_duration_seconds`, `Request duration of ${this.service} by route template.`, 'histogram', () => {
       const out: PromSample[] = [];
       const bounds = store.prom.boundsMs;
+      const counts = new Float64Array(bounds.length);
       for (const [route, s] of store.routes) {
+        s.promCounts(counts);
         let cum = 0;
         for (let i = 0; i < bounds.length; i++) {
-          cum += s.promCount(i);
+          cum += counts[i]!;
           out.push({ metricName: `${prefix}request_duration_seconds_bucket`, labels: { route, le: leLabel(bounds[i]!) }, value: cum });
         }
         const c = s.cumulative;

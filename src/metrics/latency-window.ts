@@ -49,21 +49,28 @@ export class LatencyWindow {
   readonly slots: number;
   /** Bucket counts per slot: `slots × layout.size` 16-bit cells. */
   private readonly ring: Uint16Array;
-  /** Bucket counts summed over the closed slots (32-bit: 4.29e9 per bucket per window). */
-  private readonly closedAgg: Uint32Array;
+  /**
+   * 32-bit counts: `[0, layout.size)` bucket counts summed over the closed
+   * slots (4.29e9 per bucket per window), then from `countsOff` the per-slot
+   * counter fields (REQUESTS, FAILURES, RATE_LIMITED). One view for both
+   * keeps the per-series object count (and heap) down.
+   */
+  private readonly u32: Uint32Array;
+  private readonly countsOff: number;
   /** Where reads merge closed and head counts; shared by the series of a store. */
   private readonly scratch: Float64Array;
   /** Where the recording path stages `[time, durationMs]` for {@link LatencyWindow.recordStaged}; shared by a store's series. */
   readonly input: Float64Array;
-  /** Per-slot counter fields (REQUESTS, FAILURES, RATE_LIMITED); 32-bit per slot. */
-  private readonly counts: Uint32Array;
   /**
    * Every other number: per-slot max, Prometheus bucket counts, closed and
    * expired counter totals, the cumulative sum.
    */
   private readonly cells: Float64Array;
   private readonly maxOff = 0;
-  private readonly promOff: number;
+  /** Prometheus bucket counts of expired slots (log buckets that no bound splits). */
+  private readonly promExpiredOff: number;
+  /** Prometheus bucket counts, since creation, of values in log buckets that a bound splits. */
+  private readonly promSplitOff: number;
   private readonly closedOff: number;
   private readonly expiredOff: number;
   private readonly sumOff: number;
@@ -73,7 +80,7 @@ export class LatencyWindow {
   /** Absolute slot number (time / slotMs) of the head, -1 before the first record. */
   private head = -1;
   private headIndex = 0;
-  /** Offsets of the head slot in `ring` (bucket counts), `counts` and `cells` (max). */
+  /** Offsets of the head slot in `ring` (bucket counts), in `u32` (counter fields) and in `cells` (max). */
   private headBase = 0;
   private countBase = 0;
   private maxCell = 0;
@@ -82,6 +89,7 @@ export class LatencyWindow {
   /** Values recorded outside the layout's range (clamped, still counted). */
   clamped = 0;
   private readonly promIndex: Uint8Array;
+  private readonly promStraddles: Uint8Array;
   private readonly promBoundsMs: Float64Array;
 
   constructor(
@@ -98,10 +106,12 @@ export class LatencyWindow {
     this.scratch = scratch;
     this.input = input;
     this.promIndex = prom.index;
+    this.promStraddles = prom.straddles;
     this.promBoundsMs = prom.boundsMs;
     this.promSize = prom.boundsMs.length;
-    this.promOff = this.maxOff + slots;
-    this.closedOff = this.promOff + this.promSize;
+    this.promExpiredOff = this.maxOff + slots;
+    this.promSplitOff = this.promExpiredOff + this.promSize;
+    this.closedOff = this.promSplitOff + this.promSize;
     this.expiredOff = this.closedOff + FIELDS;
     this.sumOff = this.expiredOff + FIELDS;
     // One buffer, widest elements first so every view stays aligned.
@@ -110,10 +120,10 @@ export class LatencyWindow {
     let at = 0;
     this.cells = new Float64Array(buffer, at, floats);
     at += 8 * floats;
-    this.closedAgg = new Uint32Array(buffer, at, layout.size);
-    at += 4 * layout.size;
-    this.counts = new Uint32Array(buffer, at, slots * FIELDS);
-    at += 4 * slots * FIELDS;
+    this.u32 = new Uint32Array(buffer, at, layout.size + slots * FIELDS);
+    this.countsOff = layout.size;
+    this.countBase = this.countsOff;
+    at += 4 * (layout.size + slots * FIELDS);
     this.ring = new Uint16Array(buffer, at, slots * layout.size);
   }
 
@@ -145,7 +155,7 @@ export class LatencyWindow {
     const v = (ring[cell]! + 1) & 0xffff;
     ring[cell] = v;
     if (v === 0) this.addCarry(cell);
-    const counts = this.counts;
+    const counts = this.u32;
     const cb = this.countBase;
     counts[cb]!++;
     if (failure) counts[cb + FAILURES]!++;
@@ -154,10 +164,17 @@ export class LatencyWindow {
     cells[this.sumOff]! += durationMs;
     const m = this.maxCell;
     if (durationMs > cells[m]!) cells[m] = durationMs;
-    // A log bucket may straddle a Prometheus bound: comparing the value keeps `le` exact.
+    // Prometheus buckets are derived from the log buckets when scraped; only a
+    // log bucket that a bound splits needs the value compared, here.
+    if (this.promStraddles[b] !== 0) this.countSplit(b);
+  }
+
+  /** Counts the staged value of split log bucket `b` in its exact Prometheus bucket. */
+  private countSplit(b: number): void {
+    const durationMs = this.input[1]!;
     let p = this.promIndex[b]!;
     while (durationMs > this.promBoundsMs[p]!) p++;
-    cells[this.promOff + p]!++;
+    this.cells[this.promSplitOff + p]!++;
   }
 
   /** Brings the window up to `now`, expiring old slots. */
@@ -167,7 +184,7 @@ export class LatencyWindow {
 
   /** Window total of a counter field (`REQUESTS`, `FAILURES`, `RATE_LIMITED`). Call {@link advance} first. */
   total(field: number): number {
-    return this.cells[this.closedOff + field]! + this.counts[this.countBase + field]!;
+    return this.cells[this.closedOff + field]! + this.u32[this.countBase + field]!;
   }
 
   /** Totals since the series was created, for Prometheus counters. */
@@ -177,11 +194,36 @@ export class LatencyWindow {
   }
 
   /**
-   * Requests since the series was created that fell in Prometheus bucket `i`
-   * (between bound i-1 exclusive and bound i inclusive; not yet summed across `le`).
+   * Requests since the series was created per Prometheus bucket: `into[i]`
+   * counts values between bound i-1 (exclusive) and bound i (inclusive), not
+   * yet summed across `le`. Exact: log buckets that a bound splits were
+   * counted per value when recorded.
    */
-  promCount(i: number): number {
-    return this.cells[this.promOff + i]!;
+  promCounts(into: Float64Array): Float64Array {
+    const cells = this.cells;
+    for (let p = 0; p < this.promSize; p++) into[p] = cells[this.promExpiredOff + p]! + cells[this.promSplitOff + p]!;
+    this.foldWindow(into, 1);
+    return into;
+  }
+
+  /** Adds `sign ×` the window's counts of unsplit log buckets into Prometheus buckets `into`. */
+  private foldWindow(into: Float64Array, sign: number): void {
+    const index = this.promIndex;
+    const split = this.promStraddles;
+    const closed = this.u32;
+    const ring = this.ring;
+    const base = this.headBase;
+    const size = this.layout.size;
+    for (let b = 0; b < size; b++) {
+      const c = closed[b]! + ring[base + b]!;
+      if (c !== 0 && split[b] === 0) into[index[b]!]! += sign * c;
+    }
+    if (this.carry !== undefined && this.carry.size > 0) {
+      for (const [cell, wraps] of this.carry) {
+        const b = cell - base;
+        if (b >= 0 && b < size && split[b] === 0) into[index[b]!]! += sign * wraps * U16_WRAP;
+      }
+    }
   }
 
   /** Largest value in the window, or 0 when empty. Call {@link advance} first. */
@@ -194,13 +236,14 @@ export class LatencyWindow {
 
   /** Adds this window's bucket counts into `into` (for merged series such as the overall one). Call {@link advance} first. */
   addCountsTo(into: Float64Array): void {
-    const closed = this.closedAgg;
+    const closed = this.u32;
     const ring = this.ring;
     const base = this.headBase;
-    for (let b = 0; b < closed.length; b++) into[b]! += closed[b]! + ring[base + b]!;
+    const size = this.layout.size;
+    for (let b = 0; b < size; b++) into[b]! += closed[b]! + ring[base + b]!;
     if (this.carry !== undefined && this.carry.size > 0) {
       for (const [cell, wraps] of this.carry) {
-        if (cell >= base && cell < base + closed.length) into[cell - base]! += wraps * U16_WRAP;
+        if (cell >= base && cell < base + size) into[cell - base]! += wraps * U16_WRAP;
       }
     }
   }
@@ -208,7 +251,7 @@ export class LatencyWindow {
   /** Quantiles (ascending `qs`) over the window. Call {@link advance} first. */
   quantiles(qs: readonly number[]): (number | null)[] {
     if (this.carry === undefined || this.carry.size === 0) {
-      return quantilesFromSum(this.layout, this.closedAgg, this.ring, this.headBase, this.total(REQUESTS), qs, this.max());
+      return quantilesFromSum(this.layout, this.u32, this.ring, this.headBase, this.total(REQUESTS), qs, this.max());
     }
     // A 16-bit cell has wrapped (65,536 equal values in one slot): merge with the carries.
     const scratch = this.scratch;
@@ -247,9 +290,9 @@ export class LatencyWindow {
     if (this.head < 0 || steps >= this.slots) {
       // Everything in the window expires at once; keep what cumulative totals need.
       for (let f = 0; f < FIELDS; f++) cells[this.expiredOff + f]! += this.total(f);
+      if (this.head >= 0) this.foldWindow(cells.subarray(this.promExpiredOff, this.promExpiredOff + this.promSize), 1);
       this.ring.fill(0);
-      this.closedAgg.fill(0);
-      this.counts.fill(0);
+      this.u32.fill(0);
       cells.fill(0, this.maxOff, this.maxOff + this.slots);
       cells.fill(0, this.closedOff, this.closedOff + FIELDS);
       this.carry?.clear();
@@ -261,7 +304,7 @@ export class LatencyWindow {
     this.head = abs;
     this.headIndex = abs % this.slots;
     this.headBase = this.headIndex * this.layout.size;
-    this.countBase = this.headIndex * FIELDS;
+    this.countBase = this.countsOff + this.headIndex * FIELDS;
     this.maxCell = this.maxOff + this.headIndex;
     this.headEnd = (abs + 1) * this.slotMs;
   }
@@ -270,39 +313,45 @@ export class LatencyWindow {
     const size = this.layout.size;
     const base = this.headBase;
     const ring = this.ring;
-    const agg = this.closedAgg;
+    const agg = this.u32;
     for (let b = 0; b < size; b++) agg[b]! += ring[base + b]!;
     if (this.carry !== undefined && this.carry.size > 0) {
       for (const [cell, wraps] of this.carry) {
         if (cell >= base && cell < base + size) agg[cell - base]! += wraps * U16_WRAP;
       }
     }
-    for (let f = 0; f < FIELDS; f++) this.cells[this.closedOff + f]! += this.counts[this.countBase + f]!;
+    for (let f = 0; f < FIELDS; f++) this.cells[this.closedOff + f]! += this.u32[this.countBase + f]!;
   }
 
   private expire(idx: number): void {
     const size = this.layout.size;
     const base = idx * size;
     const ring = this.ring;
-    const agg = this.closedAgg;
+    const agg = this.u32;
+    const cells = this.cells;
+    const promExpired = this.promExpiredOff;
+    const index = this.promIndex;
+    const split = this.promStraddles;
     for (let b = 0; b < size; b++) {
       const c = ring[base + b]!;
       if (c !== 0) {
         agg[b]! -= c;
         ring[base + b] = 0;
+        if (split[b] === 0) cells[promExpired + index[b]!]! += c;
       }
     }
     if (this.carry !== undefined && this.carry.size > 0) {
       for (const [cell, wraps] of this.carry) {
         if (cell >= base && cell < base + size) {
-          agg[cell - base]! -= wraps * U16_WRAP;
+          const b = cell - base;
+          agg[b]! -= wraps * U16_WRAP;
+          if (split[b] === 0) cells[promExpired + index[b]!]! += wraps * U16_WRAP;
           this.carry.delete(cell);
         }
       }
     }
-    const cells = this.cells;
-    const counts = this.counts;
-    const cbase = idx * FIELDS;
+    const counts = this.u32;
+    const cbase = this.countsOff + idx * FIELDS;
     for (let f = 0; f < FIELDS; f++) {
       const c = counts[cbase + f]!;
       cells[this.closedOff + f]! -= c;

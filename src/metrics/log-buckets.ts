@@ -202,11 +202,14 @@ export function quantilesFromSum(
 }
 
 /**
- * Maps log buckets onto Prometheus `le` bounds: `index[b]` is the first bound
- * at or above bucket b's lower edge; `boundsMs` ends with +Infinity.
+ * Maps log buckets onto Prometheus `le` bounds. `index[b]` is the first bound
+ * at or above bucket b's lower edge: every value of b falls in that
+ * Prometheus bucket unless a bound lies inside b, which `straddles[b]` flags
+ * (then the value itself is compared). `boundsMs` ends with +Infinity.
  */
 export interface PromBucketMap {
   index: Uint8Array;
+  straddles: Uint8Array;
   boundsMs: Float64Array;
 }
 
@@ -216,11 +219,15 @@ export function promBucketMap(layout: BucketLayout, boundsSeconds: readonly numb
   boundsSeconds.forEach((s, i) => (boundsMs[i] = s * 1000));
   boundsMs[boundsSeconds.length] = Infinity;
   const index = new Uint8Array(layout.size);
+  const straddles = new Uint8Array(layout.size);
   let j = 0;
   for (let b = 0; b < layout.size; b++) {
     const lower = b === 0 ? 0 : layout.upperBound(b - 1);
+    // The last bucket also takes every clamped value above maxMs.
+    const upper = b === layout.last ? Infinity : layout.upperBound(b);
     while (boundsMs[j]! < lower) j++;
     index[b] = j;
+    straddles[b] = upper > boundsMs[j]! ? 1 : 0;
   }
-  return { index, boundsMs };
+  return { index, straddles, boundsMs };
 }
