@@ -84,18 +84,20 @@ export interface Column<R> {
 export function table<R>(rows: readonly R[], columns: readonly Column<R>[], paint: Paint): string {
   const cells = rows.map((row) => columns.map((c) => cell(clean(c.value(row)), c.max ?? 60)));
   const widths = columns.map((c, i) => Math.max(width(c.header), ...cells.map((r) => width(r[i]!))));
+  const last = columns.length - 1;
   const pad = (text: string, i: number): string => {
     const gap = ' '.repeat(widths[i]! - width(text));
-    return columns[i]!.align === 'right' ? gap + text : text + gap;
+    if (columns[i]!.align === 'right') return gap + text;
+    return i === last ? text : text + gap; // no trailing blanks (they would sit inside colour codes)
   };
-  const lines = [columns.map((c, i) => paint('bold', pad(c.header, i))).join('  ').trimEnd()];
+  const lines = [columns.map((c, i) => paint('bold', pad(c.header, i))).join('  ')];
   rows.forEach((row, r) => {
     const line = columns.map((c, i) => {
       const text = pad(cells[r]![i]!, i);
       const colour = c.colour?.(row);
       return colour === undefined ? text : paint(colour, text);
     });
-    lines.push(line.join('  ').trimEnd());
+    lines.push(line.join('  '));
   });
   return `${lines.join('\n')}\n`;
 }
