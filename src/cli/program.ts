@@ -179,8 +179,10 @@ function buildProgram(io: CliIo, outcome: { code: ExitCode }): Command {
         throw err;
       }
       c.print(body, () => renderExecution(body, c.paint));
-      const status = typeof body === 'object' && body !== null ? (body as { status?: unknown; execution?: { status?: unknown } }) : {};
-      const result = status.execution?.status ?? status.status;
+      type Outcome = { outcome?: unknown; status?: unknown };
+      const answer = typeof body === 'object' && body !== null ? (body as Outcome & { execution?: Outcome }) : {};
+      const inner = answer.execution ?? answer;
+      const result = inner.outcome ?? inner.status;
       if (result === 'failed' || result === 'timeout' || result === 'timed-out') outcome.code = EXIT.requestFailed;
     });
 

@@ -78,6 +78,9 @@ const STATUS_COLOUR: Record<string, Colour> = {
   pending: 'gray',
   reverted: 'magenta',
   succeeded: 'green',
+  success: 'green',
+  timeout: 'red',
+  noop: 'gray',
   'no-op': 'gray',
 };
 
@@ -252,7 +255,7 @@ export function renderActions(body: unknown, paint: Paint): string {
 /** The result of `execute`. */
 export function renderExecution(body: unknown, paint: Paint): string {
   const o = isObj(body) && isObj(body['execution']) ? body['execution'] : isObj(body) ? body : {};
-  const status = str(o, 'status', 'outcome') ?? 'done';
+  const status = str(o, 'outcome', 'status') ?? 'done';
   const head = `${paint('bold', `Action ${clean(str(o, 'actionId', 'action') ?? '')}`)}: ${paint(STATUS_COLOUR[status] ?? 'bold', status)}\n`;
   return (
     head +

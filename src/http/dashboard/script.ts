@@ -185,9 +185,10 @@ export const DASHBOARD_JS = String.raw`
   function operate(button, label, method, path, payload, after) {
     if (button) button.disabled = true;
     return api(method, path, payload).then(function (data) {
-      var st = isObj(data) ? (isObj(data.execution) ? data.execution.status : data.status) : undefined;
-      if (st === 'failed' || st === 'timeout' || st === 'timed-out') toast(label + ': failed' + (isObj(data) && typeof data.error === 'string' ? ' — ' + data.error : ''), true);
-      else toast(label + ': done');
+      var ex = isObj(data) && isObj(data.execution) ? data.execution : data;
+      var st = isObj(ex) ? (ex.outcome !== undefined ? ex.outcome : ex.status) : undefined;
+      if (st === 'failed' || st === 'timeout' || st === 'timed-out') toast(label + ': ' + st + (isObj(ex) && typeof ex.error === 'string' ? ' — ' + ex.error : ''), true);
+      else toast(label + ': ' + (st === 'noop' ? 'already in that state' : 'done') + (isObj(ex) && typeof ex.message === 'string' ? ' — ' + ex.message : ''));
       if (after) after(data);
       refreshNow();
     }, function (err) {
@@ -453,7 +454,8 @@ export const DASHBOARD_JS = String.raw`
         ['Limit', function (r) { var l = isObj(r.limit) ? r.limit : r; var m = num(l.maxRequests) !== null ? l.maxRequests : num(l.currentLimit); return m === null ? '' : m + (num(l.windowSeconds) !== null ? ' / ' + l.windowSeconds + 's' : ''); }],
         ['Allowed', function (r) { return num(r.allowed) === null ? '' : r.allowed; }],
         ['Limited', function (r) { return num(r.limited) === null ? '' : r.limited; }],
-        ['State', function (r) { return r.tightened || r.adjusted ? pill('limited', '') : pill('enabled'); }],
+        ['Blocked keys', function (r) { return Array.isArray(r.blocked) ? r.blocked.length : ''; }],
+        ['State', function (r) { return pill(r.adjusted ? 'adjusted' : 'configured'); }],
       ]),
       controlGroup('Fallbacks', fallbacks, [
         ['Model', function (r) { return r.name; }],

@@ -37,9 +37,9 @@ section h2 .count { color: var(--muted); font-weight: 400; }
 .slo .value { font-size: 22px; font-variant-numeric: tabular-nums; }
 .slo .target { color: var(--muted); font-size: 12px; }
 .pill { display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; text-transform: uppercase; letter-spacing: .02em; }
-.s-ok, .s-resolved, .s-done, .s-enabled, .s-primary, .s-stable { color: var(--ok); }
-.s-warning, .s-acknowledged, .s-medium, .s-pending, .s-forced, .s-limited { color: var(--warn); }
-.s-breach, .s-open, .s-critical, .s-high, .s-failed, .s-disabled, .s-stopped, .s-blocked { color: var(--bad); }
+.s-ok, .s-resolved, .s-done, .s-enabled, .s-primary, .s-stable, .s-success, .s-configured { color: var(--ok); }
+.s-warning, .s-acknowledged, .s-medium, .s-pending, .s-forced, .s-adjusted, .s-noop { color: var(--warn); }
+.s-breach, .s-open, .s-critical, .s-high, .s-failed, .s-timeout, .s-disabled, .s-stopped, .s-blocked { color: var(--bad); }
 .s-no-data, .s-low, .s-skipped { color: var(--nodata); }
 .s-mitigating, .s-running { color: var(--info); }
 .s-reverted { color: var(--purple); }
