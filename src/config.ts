@@ -3,6 +3,13 @@ import type { Registry } from 'prom-client';
 import type { Clock } from './clock.js';
 import { ConfigError } from './errors.js';
 import type { ResourceProbes } from './metrics/process.js';
+import {
+  burnRateSchema,
+  detectorConfigSchema,
+  incidentLogSchema,
+  incidentOptionsSchema,
+  notifierSchema,
+} from './incidents/config.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
 
@@ -182,8 +189,28 @@ export const monitorOptionsSchema = z
         message: 'probes must be an object of probe functions',
       })
       .optional(),
+    /** `runbook`: the runbooks' severity table as detectors (latency, success rate, cache, memory, 429s, CPU, event loop, health). */
+    preset: z.enum(['runbook']).optional(),
+    /** Built-in detectors: extra ones, or overrides of preset ones by name (`enabled: false` removes one). */
+    detectors: z.array(detectorConfigSchema).max(100).default([]),
+    /** Incident hysteresis, lifecycle and bounds. */
+    incidents: incidentOptionsSchema,
+    /** Append every incident change to a JSONL file and restore from it on start. */
+    incidentLog: incidentLogSchema.optional(),
+    /** Receive incident events off the hot path: functions or `{ webhook: url }`. */
+    notifiers: z.array(notifierSchema).max(20).default([]),
+    /** Multi-window, multi-burn-rate alerts on success-rate and error-rate SLOs. */
+    burnRate: burnRateSchema,
   })
   .superRefine((opts, ctx) => {
+    const detectorNames = new Set<string>();
+    opts.detectors.forEach((d, i) => {
+      const name = d.name ?? d.kind;
+      if (detectorNames.has(name)) {
+        ctx.addIssue({ code: 'custom', path: ['detectors', i, 'name'], message: `duplicate detector name "${name}"` });
+      }
+      detectorNames.add(name);
+    });
     const seen = new Set<string>();
     opts.slos.forEach((slo, i) => {
       if (seen.has(slo.name)) {

@@ -105,3 +105,41 @@ export class NotFoundError extends FirebreakError {
     super('NOT_FOUND', `Unknown ${kind}: ${id}`, { kind, id });
   }
 }
+
+/**
+ * A lifecycle step that is not allowed from the incident's current state
+ * (acknowledging a resolved incident, reopening an open one…). Mapped to HTTP 409.
+ *
+ * @example
+ * ```ts
+ * try { monitor.incidents.reopen(id, { by: 'alice' }); }
+ * catch (err) { if (err instanceof InvalidTransitionError) console.log(err.from, err.to); }
+ * ```
+ */
+export class InvalidTransitionError extends FirebreakError {
+  /** The incident's state when the step was attempted. */
+  readonly from: string;
+  /** The step that was refused. */
+  readonly to: string;
+
+  constructor(id: string, from: string, to: string) {
+    super('INVALID_TRANSITION', `Incident ${id} is ${from}: cannot ${to}`, { id, from, to });
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/**
+ * A bounded collection is full and the caller asked for one more (e.g. a
+ * manual incident while `incidents.maxActive` incidents are open). Mapped to HTTP 409.
+ *
+ * @example
+ * ```ts
+ * throw new LimitError('active incidents', 500);
+ * ```
+ */
+export class LimitError extends FirebreakError {
+  constructor(what: string, limit: number) {
+    super('LIMIT_REACHED', `Too many ${what} (limit ${limit})`, { what, limit });
+  }
+}

@@ -33,3 +33,52 @@ export type { RouteStats, CacheStats } from './metrics/series-store.js';
 export type { LatencySummary } from './metrics/latency-window.js';
 export type { ResourceProbes, MemoryReading } from './metrics/process.js';
 export { SafeEmitter } from './events.js';
+export { InvalidTransitionError, LimitError } from './errors.js';
+
+// Incidents: detection, lifecycle, log, messages (issue 3)
+export { SEVERITIES, SEVERITY_POLICY, INCIDENT_TYPES, compareSeverity } from './incidents/types.js';
+export type {
+  Incident,
+  IncidentStatus,
+  IncidentType,
+  Severity,
+  Priority,
+  TimelineEntry,
+  TimelineKind,
+  ActionItem,
+  SignalReading,
+} from './incidents/types.js';
+export { IncidentManager } from './incidents/manager.js';
+export type { IncidentChange, ProcedureProvider, IncidentTotals, ResponseTimes } from './incidents/manager.js';
+export type { IncidentFilter } from './incidents/store.js';
+export type { OpenIncidentInput, StepInput, ResolveInput, NoteInput, ActionItemInput, RecordInput } from './incidents/inputs.js';
+export { LIFECYCLE } from './incidents/lifecycle.js';
+export type { LifecycleStep } from './incidents/lifecycle.js';
+export { renderAlert, renderUpdate, renderResolved } from './incidents/templates.js';
+export type { RenderedMessage, RenderOptions, SlackPayload, SlackBlock, SlackText } from './incidents/templates.js';
+export { renderPostmortem } from './incidents/postmortem.js';
+export type { PostmortemOptions } from './incidents/postmortem.js';
+export { formatDuration } from './incidents/format.js';
+export type { IncidentChanges, PendingCondition, DetectorStatus } from './incidents/detection.js';
+export type { CustomDetectorInput, DetectorReading } from './incidents/detector.js';
+export type { HealthCheckFn, HealthCheckOptions, HealthReport, HealthCheckResult } from './incidents/health.js';
+export type { IncidentStats, IncidentSummary, IncidentEvents, DetectorHandle } from './incidents/system.js';
+export type { Notification } from './incidents/notification.js';
+export type { NotifierStats } from './incidents/notifiers.js';
+export { replayLog } from './incidents/log.js';
+export type { CorruptLine, LogStats, LogRecord, ReplayResult } from './incidents/log.js';
+export type { BurnStatus, BurnWindow } from './incidents/burn-rate.js';
+export type { DurationSummary } from './incidents/duration-stats.js';
+export { KIND_DEFAULTS, RUNBOOK_PRESET, DEFAULT_BURN_RULES } from './incidents/config.js';
+export type {
+  BurnRule,
+  BurnRateInput,
+  DetectorConfigInput,
+  DetectorKind,
+  IncidentEventName,
+  IncidentLogInput,
+  IncidentOptionsInput,
+  NotifierFn,
+  NotifierInput,
+  ThresholdOverrides,
+} from './incidents/config.js';

@@ -7,6 +7,12 @@ import { processProbes, type ResourceProbes } from './metrics/process.js';
 import { leLabel, newRegistry, registerCollector } from './metrics/prometheus.js';
 import { SeriesStore, HIT, MISS, ERROR, type CacheStats, type RouteStats } from './metrics/series-store.js';
 import { SloEvaluator, type SloResult, type SloStatus } from './slo/evaluate.js';
+import type { BurnRateTracker } from './incidents/burn-rate.js';
+import { noChanges, type IncidentChanges } from './incidents/detection.js';
+import type { CustomDetectorInput } from './incidents/detector.js';
+import type { HealthCheckFn, HealthCheckOptions, HealthReport } from './incidents/health.js';
+import type { IncidentManager } from './incidents/manager.js';
+import { IncidentSystem, type DetectorHandle, type IncidentEvents, type IncidentStats } from './incidents/system.js';
 
 /**
  * One finished request, as the host reports it.
@@ -51,6 +57,8 @@ export interface EvaluationReport {
   slos: SloResult[];
   /** SLO status changes since the previous evaluation. */
   transitions: SloTransition[];
+  /** Incidents this evaluation opened, escalated, de-escalated, resolved, reopened or found overdue. */
+  incidents: IncidentChanges;
 }
 
 /** Why a record was rejected. */
@@ -91,6 +99,8 @@ export interface MonitorStats {
   rejected: number;
   recording: RecordingHealth;
   slos: SloResult[];
+  /** Open incidents, pending conditions, response times, detectors, notifiers, log. */
+  incidents: IncidentStats;
 }
 
 /**
@@ -101,7 +111,7 @@ export interface MonitorStats {
  * monitor.on('slo:breach', (r) => console.warn(`${r.name} breached: ${r.value}`));
  * ```
  */
-export interface MonitorEvents {
+export interface MonitorEvents extends IncidentEvents {
   /** An SLO entered `breach`. */
   'slo:breach': (result: SloResult) => void;
   /** An SLO entered `warning`. */
@@ -133,6 +143,13 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   readonly options: ResolvedMonitorOptions;
   /** @internal */
   readonly store: SeriesStore;
+  /**
+   * The incidents: list, open, acknowledge, mitigate, resolve, reopen, notes,
+   * action items, post-mortems.
+   */
+  readonly incidents: IncidentManager;
+  private readonly incidentSystem: IncidentSystem;
+  private readonly burn: BurnRateTracker | undefined;
   private readonly evaluator: SloEvaluator;
   private readonly probes: ResourceProbes;
   private readonly classify: ((status: number) => boolean) | undefined;
@@ -166,8 +183,25 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       minSamples: opts.minSamples,
       monotonic: () => clock.monotonic(),
     });
+    this.incidentSystem = new IncidentSystem({
+      clock: this.clock,
+      service: opts.service,
+      store: this.store,
+      minSamples: opts.minSamples,
+      slos: opts.slos,
+      preset: opts.preset,
+      detectors: opts.detectors,
+      incidents: opts.incidents,
+      incidentLog: opts.incidentLog,
+      notifiers: opts.notifiers,
+      burnRate: opts.burnRate,
+      emit: (event, ...args) => this.emit(event, ...args),
+    });
+    this.incidents = this.incidentSystem.manager;
+    this.burn = this.incidentSystem.burn.active ? this.incidentSystem.burn : undefined;
     this.registry = opts.prometheus.registry ?? newRegistry();
     this.registerMetrics(opts.prometheus.prefix);
+    this.incidentSystem.registerMetrics(this.registry, opts.prometheus.prefix);
   }
 
   /**
@@ -193,7 +227,9 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     else if (status === undefined) failure = false;
     else if (typeof status !== 'number' || !(status >= 0)) return this.reject('status');
     else failure = this.isFailure(status);
-    this.store.route(route).record(this.clock.now(), d, failure, status === 429);
+    const now = this.clock.now();
+    this.store.route(route).record(now, d, failure, status === 429);
+    this.burn?.record(now, route, failure);
   }
 
   /**
@@ -290,7 +326,20 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         this.lastStatus.set(result.name, result.status);
       }
     }
-    const report: EvaluationReport = { at, slos, transitions };
+    let incidents: IncidentChanges;
+    try {
+      incidents = this.incidentSystem.detect({
+        now: at,
+        memory: () => this.probes.memory(),
+        cpu: this.evaluator.cpu,
+        eventLoopDelayMs: this.evaluator.eventLoopDelayMs,
+      });
+    } catch (err) {
+      // Detectors are contained one by one; this guards the engine itself.
+      incidents = noChanges();
+      this.emit('detector:error', { detector: 'detection', error: err instanceof Error ? err : new Error(String(err)) });
+    }
+    const report: EvaluationReport = { at, slos, transitions, incidents };
     this.lastReport = report;
     for (const t of transitions) {
       this.emit('slo:changed', t);
@@ -337,7 +386,66 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         listenerErrors: this.listenerErrors,
       },
       slos: this.evaluator.evaluate(now),
+      incidents: this.incidentSystem.stats(now),
     };
+  }
+
+  /**
+   * Adds a custom detector: `evaluate` returns a number (judged against
+   * `thresholds`), a boolean, a severity, or null for no reading. It runs in
+   * every `evaluate()` with the same hysteresis as the built-ins; a throw is
+   * contained and counted. Returns a handle to remove it.
+   *
+   * @example
+   * ```ts
+   * monitor.detector({ type: 'certificate-expiry', evaluate: () => daysLeft(cert), direction: 'below', thresholds: { medium: 14, critical: 3 } });
+   * monitor.detector({ type: 'model-failure', evaluate: () => !model.loaded, severity: 'high', forMs: 0 });
+   * ```
+   */
+  detector(definition: CustomDetectorInput): DetectorHandle {
+    return this.incidentSystem.addDetector(definition);
+  }
+
+  /**
+   * Registers a health check (for readiness and the `health` detector). A
+   * check fails by returning `false` or `{ ok: false }`, throwing, rejecting
+   * or taking longer than `timeoutMs`.
+   *
+   * @example
+   * ```ts
+   * monitor.healthCheck('database', () => db.query('SELECT 1'), { timeoutMs: 2_000, critical: true });
+   * ```
+   */
+  healthCheck(name: string, fn: HealthCheckFn, options?: HealthCheckOptions): this {
+    this.incidentSystem.healthCheck(name, fn, options);
+    return this;
+  }
+
+  /**
+   * Runs every health check now: `failing` if a critical check fails,
+   * `degraded` if another does, else `ok`. Never rejects.
+   *
+   * @example
+   * ```ts
+   * const { status, checks } = await monitor.checkHealth();
+   * res.statusCode = status === 'failing' ? 503 : 200;
+   * ```
+   */
+  checkHealth(): Promise<HealthReport> {
+    return this.incidentSystem.checkHealth();
+  }
+
+  /**
+   * Waits until queued incident-log lines are written (and fsynced) and
+   * notifications in flight are settled. Call before `stop()` on shutdown.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', async () => { await monitor.flush(); monitor.stop(); });
+   * ```
+   */
+  flush(): Promise<void> {
+    return this.incidentSystem.flush();
   }
 
   /**
@@ -381,6 +489,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.cancelSchedule?.();
     this.cancelSchedule = undefined;
     this.probes.stop();
+    this.incidentSystem.stop();
     return this;
   }
 

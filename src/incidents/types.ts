@@ -3,15 +3,43 @@
  * incident types, lifecycle states and the timeline.
  */
 
-/** Severity ladder, lowest first. */
+/**
+ * Severity ladder, lowest first.
+ *
+ * @example
+ * ```ts
+ * SEVERITIES.indexOf('high'); // 2
+ * ```
+ */
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-/** How bad an incident is. */
+/**
+ * How bad an incident is.
+ *
+ * @example
+ * ```ts
+ * const s: Severity = 'critical';
+ * ```
+ */
 export type Severity = (typeof SEVERITIES)[number];
 
-/** Priority that goes with each severity (critical = P0 … low = P3). */
+/**
+ * Priority that goes with each severity (critical = P0 … low = P3).
+ *
+ * @example
+ * ```ts
+ * SEVERITY_POLICY.high.priority; // 'P1'
+ * ```
+ */
 export type Priority = 'P0' | 'P1' | 'P2' | 'P3';
 
-/** Priority and response-time target of each severity, from the runbooks. */
+/**
+ * Priority and response-time target of each severity, from the runbooks.
+ *
+ * @example
+ * ```ts
+ * SEVERITY_POLICY.critical.respondWithinMs; // 900000 (15 min)
+ * ```
+ */
 export const SEVERITY_POLICY: Record<Severity, { priority: Priority; respondWithinMs: number }> = {
   critical: { priority: 'P0', respondWithinMs: 15 * 60_000 },
   high: { priority: 'P1', respondWithinMs: 60 * 60_000 },
@@ -19,12 +47,26 @@ export const SEVERITY_POLICY: Record<Severity, { priority: Priority; respondWith
   low: { priority: 'P3', respondWithinMs: 24 * 60 * 60_000 },
 };
 
-/** Compares severities: negative when `a` is lower than `b`. */
+/**
+ * Compares severities: negative when `a` is lower than `b`.
+ *
+ * @example
+ * ```ts
+ * compareSeverity('critical', 'low') > 0; // true
+ * ```
+ */
 export function compareSeverity(a: Severity, b: Severity): number {
   return SEVERITIES.indexOf(a) - SEVERITIES.indexOf(b);
 }
 
-/** The incident types the runbooks name; any other string is allowed for custom detectors. */
+/**
+ * The incident types the runbooks name; any other string is allowed for custom detectors.
+ *
+ * @example
+ * ```ts
+ * INCIDENT_TYPES.includes('cache-failure'); // true
+ * ```
+ */
 export const INCIDENT_TYPES = [
   'high-latency',
   'high-error-rate',
@@ -44,13 +86,34 @@ export const INCIDENT_TYPES = [
   'event-loop-lag',
   'slo-burn',
 ] as const;
-/** A known incident type, or a custom one. */
+/**
+ * A known incident type, or a custom one.
+ *
+ * @example
+ * ```ts
+ * monitor.detector({ type: 'certificate-expiry', evaluate: () => daysLeft, direction: 'below', thresholds: { high: 7 } });
+ * ```
+ */
 export type IncidentType = (typeof INCIDENT_TYPES)[number] | (string & {});
 
-/** Lifecycle: open → acknowledged → mitigating → resolved (and reopen). */
+/**
+ * Lifecycle: open → acknowledged → mitigating → resolved (and reopen).
+ *
+ * @example
+ * ```ts
+ * monitor.incidents.list({ status: 'acknowledged' });
+ * ```
+ */
 export type IncidentStatus = 'open' | 'acknowledged' | 'mitigating' | 'resolved';
 
-/** What a timeline entry records. */
+/**
+ * What a timeline entry records.
+ *
+ * @example
+ * ```ts
+ * incident.timeline.filter((e) => e.kind === 'action');
+ * ```
+ */
 export type TimelineKind =
   | 'detected'
   | 'opened'
@@ -64,9 +127,52 @@ export type TimelineKind =
   | 'note'
   | 'overdue'
   | 'resolved'
-  | 'reopened';
+  | 'reopened'
+  | 'recovered';
 
-/** One step in an incident's life. */
+/**
+ * Every timeline kind, for validating input from outside (HTTP, actions).
+ *
+ * @example
+ * ```ts
+ * TIMELINE_KINDS.includes('overdue'); // true
+ * ```
+ */
+export const TIMELINE_KINDS: readonly TimelineKind[] = [
+  'detected',
+  'opened',
+  'escalated',
+  'deescalated',
+  'acknowledged',
+  'mitigating',
+  'action',
+  'action-failed',
+  'action-reverted',
+  'note',
+  'overdue',
+  'resolved',
+  'reopened',
+  'recovered',
+];
+
+/**
+ * Every lifecycle state.
+ *
+ * @example
+ * ```ts
+ * INCIDENT_STATUSES.length; // 4
+ * ```
+ */
+export const INCIDENT_STATUSES: readonly IncidentStatus[] = ['open', 'acknowledged', 'mitigating', 'resolved'];
+
+/**
+ * One step in an incident's life.
+ *
+ * @example
+ * ```ts
+ * for (const e of incident.timeline) console.log(new Date(e.at).toISOString(), e.kind, e.by, e.message);
+ * ```
+ */
 export interface TimelineEntry {
   /** Clock time (epoch ms). */
   at: number;
@@ -79,7 +185,14 @@ export interface TimelineEntry {
   data?: Record<string, unknown>;
 }
 
-/** A follow-up task recorded on an incident. */
+/**
+ * A follow-up task recorded on an incident.
+ *
+ * @example
+ * ```ts
+ * const item = monitor.incidents.addActionItem(id, { text: 'Add an alert', owner: 'alice' }); // item.done === false
+ * ```
+ */
 export interface ActionItem {
   id: string;
   text: string;
@@ -87,7 +200,14 @@ export interface ActionItem {
   done: boolean;
 }
 
-/** A signal reading kept on an incident (at open, and the worst seen). */
+/**
+ * A signal reading kept on an incident (at open, and the worst seen).
+ *
+ * @example
+ * ```ts
+ * const { value, unit, threshold } = incident.signalPeak!;
+ * ```
+ */
 export interface SignalReading {
   /** What was measured, e.g. `p95 latency`. */
   name: string;
@@ -95,6 +215,8 @@ export interface SignalReading {
   unit: 'ms' | 'ratio' | 'count' | 'number';
   /** The threshold it was compared with, if any. */
   threshold?: number;
+  /** `above`: higher is worse (latency); `below`: lower is worse (success rate). Decides the peak. */
+  direction?: 'above' | 'below';
   at: number;
 }
 
@@ -134,7 +256,13 @@ export interface Incident {
   durationMs?: number;
   /** Set when not acknowledged within the priority's response time. */
   overdueAt?: number;
+  /** When the incident was last reopened (the response-time clock restarts here). */
+  reopenedAt?: number;
   reopenCount: number;
+  /** Clock time of the last change. */
+  updatedAt?: number;
+  /** Timeline entries dropped because the timeline reached its cap (oldest after the first are dropped). */
+  timelineDropped?: number;
   notes: string[];
   rootCause?: string;
   actionItems: ActionItem[];

@@ -84,6 +84,16 @@ export class SloEvaluator {
     return this.slos;
   }
 
+  /** CPU (1 = one core) over the last sampling interval, or null before two samples. */
+  get cpu(): number | null {
+    return this.cpuValue;
+  }
+
+  /** p99 event-loop delay (ms) of the last sample, or null when not sampled. */
+  get eventLoopDelayMs(): number | null {
+    return this.eventLoopValue;
+  }
+
   /**
    * Samples CPU and event-loop delay since the previous call. Only the
    * scheduled evaluation calls this, so a scrape never shortens the interval.
