@@ -60,6 +60,51 @@ describe('SearchService with a ManualClock', () => {
   });
 });
 
+describe('incidents on a ManualClock', () => {
+  it('opens one high-latency incident after forMs and resolves it after clearForMs, every step on the timeline', async () => {
+    const clock = new ManualClock();
+    const monitor = createMonitor({
+      service: 'search-api',
+      clock,
+      preset: 'runbook',
+      window: { durationMs: 60_000, slotMs: 5_000 },
+      incidents: { forMs: 30_000, clearForMs: 60_000 },
+    });
+    let latency = 2500;
+    const service = new SearchService(monitor, fakeBackend(clock, () => latency));
+    const opened: string[] = [];
+    monitor.on('incident:opened', (incident) => opened.push(`${incident.type}/${incident.severity}`));
+
+    // `ms` of traffic: ten concurrent searches at a time, an evaluation after each batch.
+    const traffic = async (ms: number): Promise<void> => {
+      const until = clock.now() + ms;
+      while (clock.now() < until) {
+        const batch = Promise.all(Array.from({ length: 10 }, () => service.search('q')));
+        clock.advance(latency); // the backend answers…
+        await batch; // …and the searches finish (and are recorded) at that time
+        if (latency < 1000) clock.advance(1000 - latency);
+        monitor.evaluate();
+      }
+    };
+
+    latency = 2500; // p95 > 2000 ms: the runbook's "high" row
+    await traffic(10_000);
+    expect(opened).toEqual([]); // the condition has not held for forMs yet
+    await traffic(40_000);
+    expect(opened).toEqual(['high-latency/high']);
+    const [incident] = monitor.incidents.list({ status: 'active' });
+
+    latency = 50;
+    await traffic(60_000); // the slow samples leave the 60 s window
+    expect(monitor.incidents.get(incident!.id)?.status).not.toBe('resolved'); // clear, but not for clearForMs yet
+    await traffic(70_000);
+    const resolved = monitor.incidents.get(incident!.id)!;
+    expect(resolved.status).toBe('resolved');
+    expect(resolved.timeline.map((e) => e.kind)).toEqual(expect.arrayContaining(['opened', 'resolved']));
+    expect(monitor.incidents.postmortem(incident!.id)).toContain('high-latency');
+  });
+});
+
 describe('SearchService with vi.useFakeTimers()', () => {
   afterEach(() => {
     vi.useRealTimers();
