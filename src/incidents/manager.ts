@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { LimitError, NotFoundError } from '../errors.js';
+import { LimitError, NotFoundError, ValidationError } from '../errors.js';
 import type { IncidentOptions } from './config.js';
 import { DurationStats, type DurationSummary } from './duration-stats.js';
 import { IdGenerator } from './ids.js';
@@ -53,8 +53,7 @@ export type IncidentChange =
   | 'overdue'
   | 'note'
   | 'action-item'
-  | 'timeline'
-  | 'signal';
+  | 'timeline';
 
 /** Receives every change with a snapshot of the incident after it. */
 export type ChangeListener = (change: IncidentChange, incident: Incident) => void;
@@ -117,6 +116,15 @@ export interface ResponseTimes {
 }
 
 const SYSTEM = 'firebreak';
+
+/** Timeline data is logged and served as JSON: keep only what survives JSON, refuse what cannot. */
+function jsonData(data: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+  } catch (err) {
+    throw new ValidationError('timeline entry', [{ path: 'data', message: `data must be JSON-serialisable (${err instanceof Error ? err.message : String(err)})` }]);
+  }
+}
 
 function clone<T>(v: T): T {
   return structuredClone(v);
@@ -385,7 +393,7 @@ export class IncidentManager {
     const r = parseInput(recordInputSchema, 'timeline entry', input);
     const inc = this.find(id);
     const entry: TimelineEntry = { at: this.clock.now(), kind: r.kind, by: r.by, message: r.message };
-    if (r.data !== undefined) entry.data = clone(r.data);
+    if (r.data !== undefined) entry.data = jsonData(r.data);
     this.push(inc, entry);
     return this.commit(inc, 'timeline');
   }

@@ -196,3 +196,55 @@ describe('no flapping', () => {
     expect(monitor.incidents.list({ status: 'active' })).toHaveLength(1);
   });
 });
+
+describe('detectors and people working the same incident', () => {
+  it('a detector adopts a manual incident of its (type, scope) but never auto-resolves it: it notes the recovery once', () => {
+    const { clock, monitor } = setup({ incidents: { forMs: 0, clearForMs: 20_000 } });
+    let failing = true;
+    monitor.detector({ type: 'model-failure', evaluate: () => failing });
+    const manual = monitor.incidents.open({ type: 'model-failure', severity: 'medium', summary: 'Reranker errors reported by support', by: 'carol' });
+    const r = monitor.evaluate();
+    expect(r.incidents.opened).toEqual([]);
+    expect(r.incidents.escalated.map((i) => [i.id, i.severity])).toEqual([[manual.id, 'high']]);
+    failing = false;
+    for (let i = 0; i < 10; i++) {
+      clock.advance(10_000);
+      expect(monitor.evaluate().incidents.resolved).toEqual([]);
+    }
+    const after = monitor.incidents.require(manual.id);
+    expect(after.status).toBe('open');
+    expect(after.timeline.filter((e) => e.kind === 'recovered').map((e) => e.message)).toEqual(['Signal clear for 20 s']);
+  });
+
+  it('with autoResolve: false automatic incidents stay open too', () => {
+    const { clock, monitor } = setup({ incidents: { forMs: 0, clearForMs: 10_000, autoResolve: false } });
+    let failing = true;
+    monitor.detector({ type: 'model-failure', evaluate: () => failing });
+    monitor.evaluate();
+    failing = false;
+    for (let i = 0; i < 5; i++) {
+      clock.advance(10_000);
+      monitor.evaluate();
+    }
+    expect(monitor.incidents.list()[0]).toMatchObject({ status: 'open' });
+  });
+
+  it('resolved by hand while still firing: it reopens after forMs (within reopenWithinMs)', () => {
+    const { clock, monitor } = setup({ incidents: { forMs: 20_000 } });
+    monitor.detector({ type: 'model-failure', evaluate: () => true });
+    for (let i = 0; i < 3; i++) {
+      monitor.evaluate();
+      clock.advance(10_000);
+    }
+    const [inc] = monitor.incidents.list();
+    monitor.incidents.resolve(inc!.id, { by: 'alice', notes: 'I think it is fine' });
+    const reopenedAt: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      if (monitor.evaluate().incidents.reopened.length > 0) reopenedAt.push(i);
+      clock.advance(10_000);
+    }
+    expect(reopenedAt).toEqual([2]); // seen again at 0, held 20 s at 2
+    expect(monitor.incidents.list()).toHaveLength(1);
+    expect(monitor.incidents.list()[0]).toMatchObject({ status: 'open', reopenCount: 1 });
+  });
+});
