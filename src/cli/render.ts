@@ -274,11 +274,10 @@ export function renderExecution(body: unknown, paint: Paint): string {
   );
 }
 
-/** What `detect` found. */
+/** What `detect` found: SLO transitions and incident changes (opened, escalated, resolved…). */
 export function renderDetect(body: unknown, now: number, paint: Paint): string {
   const o = isObj(body) ? body : {};
   const transitions = listOf(o, 'transitions');
-  const opened = listOf(o, 'opened', 'incidents');
   let out = `Evaluation ran${num(o, 'at') === undefined ? '' : ` at ${time(num(o, 'at'))}`}.\n`;
   if (transitions.length === 0) out += 'No SLO status changed.\n';
   else {
@@ -292,10 +291,15 @@ export function renderDetect(body: unknown, now: number, paint: Paint): string {
       paint,
     );
   }
-  if (opened.length > 0 || Array.isArray(o['incidents']) || Array.isArray(o['opened'])) {
-    out += `\n${renderIncidents(opened, now, paint, 'No incidents opened.')}`;
+  const changes = isObj(o['incidents']) ? o['incidents'] : {};
+  let changed = 0;
+  for (const kind of ['opened', 'reopened', 'escalated', 'deescalated', 'resolved', 'overdue']) {
+    const list = listOf(changes[kind]);
+    if (list.length === 0) continue;
+    changed += list.length;
+    out += `\n${paint('bold', `Incidents ${kind} (${list.length})`)}\n${renderIncidents(list, now, paint)}`;
   }
-  if (Array.isArray(o['slos'])) out += `\n${renderSlos(o['slos'], paint)}`;
+  if (changed === 0) out += 'No incident opened, escalated or resolved.\n';
   return out;
 }
 
