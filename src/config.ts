@@ -3,6 +3,9 @@ import type { Registry } from 'prom-client';
 import type { Clock } from './clock.js';
 import { ConfigError } from './errors.js';
 import type { ResourceProbes } from './metrics/process.js';
+import { actionsOptionsSchema } from './actions/types.js';
+import { playbooksOptionSchema } from './actions/playbooks.js';
+import { autoRemediateSchema } from './actions/remediation.js';
 import {
   burnRateSchema,
   detectorConfigSchema,
@@ -189,6 +192,12 @@ export const monitorOptionsSchema = z
         message: 'probes must be an object of probe functions',
       })
       .optional(),
+    /** Emergency-action registry: audit size, executions kept, default timeout. */
+    actions: actionsOptionsSchema,
+    /** Playbooks by incident type: `runbook` (default), `none`, or a table (spread `RUNBOOK_PLAYBOOKS` to extend it). */
+    playbooks: playbooksOptionSchema,
+    /** Run the safe `auto` steps of playbooks when incidents open or escalate: `true` or a policy. Off by default. */
+    autoRemediate: autoRemediateSchema,
     /** `runbook`: the runbooks' severity table as detectors (latency, success rate, cache, memory, 429s, CPU, event loop, health). */
     preset: z.enum(['runbook']).optional(),
     /** Built-in detectors: extra ones, or overrides of preset ones by name (`enabled: false` removes one). */

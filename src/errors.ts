@@ -106,6 +106,37 @@ export class NotFoundError extends FirebreakError {
   }
 }
 
+/** Stable codes of {@link ActionError}. */
+export type ActionErrorCode =
+  | 'ACTION_NOT_FOUND'
+  | 'CONFIRMATION_REQUIRED'
+  | 'ACTION_BUSY'
+  | 'EXECUTION_NOT_FOUND'
+  | 'NOT_REVERTIBLE'
+  | 'ACTION_EXISTS';
+
+/**
+ * An action request that cannot be honoured: unknown action (404), missing
+ * confirmation (400), the same action already running (409), unknown
+ * execution (404), or an execution that cannot be reverted (409). Bad params
+ * are a {@link ValidationError} (`VALIDATION_FAILED`, 400) naming the field.
+ * A failing or hanging action is never thrown: it is recorded as a failed
+ * execution.
+ *
+ * @example
+ * ```ts
+ * try { await monitor.actions.execute('cache.clear', { params: { name: 'nope' } }); }
+ * catch (err) { if (err instanceof ActionError && err.code === 'ACTION_BUSY') retryLater(); }
+ * ```
+ */
+export class ActionError extends FirebreakError {
+  declare readonly code: ActionErrorCode;
+
+  constructor(code: ActionErrorCode, message: string, details?: unknown) {
+    super(code, message, details);
+  }
+}
+
 /**
  * A lifecycle step that is not allowed from the incident's current state
  * (acknowledging a resolved incident, reopening an open one…). Mapped to HTTP 409.

@@ -22,12 +22,61 @@ export type {
   RecordingHealth,
   RejectReason,
 } from './monitor.js';
+export { MAX_ARMS } from './monitor.js';
+export { ActionRegistry } from './actions/registry.js';
+export type { ActionRegistryStats, ActionEventName } from './actions/registry.js';
+export type {
+  ActionDefinition,
+  ActionContext,
+  RevertContext,
+  ActionResult,
+  ActionInfo,
+  ActionExecution,
+  ActionOutcome,
+  ActionRisk,
+  ActionSource,
+  AuditEntry,
+  AuditFilter,
+  ExecuteOptions,
+  RevertOptions,
+  RevertRecord,
+  ActionsOptions,
+  JsonSchema,
+} from './actions/types.js';
+export { Controls, MAX_CONTROLS_PER_KIND } from './actions/controls/controls.js';
+export type { ControlsStats } from './actions/controls/controls.js';
+export { Feature } from './actions/controls/feature.js';
+export type { FeatureOptions, FeatureStats, FeatureChange, DisableFeatureOptions, EnableFeatureOptions } from './actions/controls/feature.js';
+export { GuardedCache } from './actions/controls/cache.js';
+export type { CacheOptions, GuardedCacheStats } from './actions/controls/cache.js';
+export { RateLimiter } from './actions/controls/rate-limiter.js';
+export type { RateLimiterOptions, RateLimiterStats, RateLimitVerdict, RateLimit } from './actions/controls/rate-limiter.js';
+export type { HeavyHitter } from './actions/controls/space-saving.js';
+export { Fallback } from './actions/controls/fallback.js';
+export type { FallbackOptions, FallbackStats } from './actions/controls/fallback.js';
+export { Canary, CANARY_BUCKETS } from './actions/controls/canary.js';
+export type { CanaryOptions, CanaryStats, CanaryArm, CanaryRequest } from './actions/controls/canary.js';
+export type { ControlDetectorSpec, SeverityLadder } from './actions/controls/detectors.js';
+export { Playbooks, RUNBOOK_PLAYBOOKS, SCOPE_PREFIX, scopedTo } from './actions/playbooks.js';
+export type { PlaybookStep, PlaybookStepInput, PlaybookTable, PlaybooksOption, StepContext, StepParamsFn } from './actions/playbooks.js';
+export { buildProcedures } from './actions/procedures.js';
+export type { ProcedureStep, ProcedureStatus, ProcedureSources } from './actions/procedures.js';
+export { AutoRemediation } from './actions/remediation.js';
+export type {
+  AutoRemediateOption,
+  RemediationPolicy,
+  RemediationPolicyInput,
+  RemediationRun,
+  RemediationStats,
+  RemediationStepResult,
+  RemediationTrigger,
+} from './actions/remediation.js';
 export { systemClock, every } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { monitorOptionsSchema, sloSchema, parseConfig } from './config.js';
 export type { MonitorOptions, ResolvedMonitorOptions, SloInput, SloConfig, SloKind } from './config.js';
-export { FirebreakError, ConfigError, ValidationError, NotFoundError } from './errors.js';
-export type { FieldIssue } from './errors.js';
+export { FirebreakError, ConfigError, ValidationError, NotFoundError, ActionError } from './errors.js';
+export type { FieldIssue, ActionErrorCode } from './errors.js';
 export type { SloResult, SloStatus } from './slo/evaluate.js';
 export type { RouteStats, CacheStats } from './metrics/series-store.js';
 export type { LatencySummary } from './metrics/latency-window.js';

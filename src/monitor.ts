@@ -7,6 +7,22 @@ import { processProbes, type ResourceProbes } from './metrics/process.js';
 import { leLabel, newRegistry, registerCollector } from './metrics/prometheus.js';
 import { SeriesStore, HIT, MISS, ERROR, type CacheStats, type RouteStats } from './metrics/series-store.js';
 import { SloEvaluator, type SloResult, type SloStatus } from './slo/evaluate.js';
+import { LatencyWindow } from './metrics/latency-window.js';
+import { ActionRegistry } from './actions/registry.js';
+import type { ActionExecution } from './actions/types.js';
+import { Controls } from './actions/controls/controls.js';
+import { registerControlMetrics } from './actions/controls/metrics.js';
+import type { Feature, FeatureOptions } from './actions/controls/feature.js';
+import type { CacheOptions, GuardedCache } from './actions/controls/cache.js';
+import type { RateLimiter, RateLimiterOptions } from './actions/controls/rate-limiter.js';
+import type { Fallback, FallbackOptions } from './actions/controls/fallback.js';
+import type { Canary, CanaryOptions } from './actions/controls/canary.js';
+import { Playbooks } from './actions/playbooks.js';
+import { buildProcedures } from './actions/procedures.js';
+import { AutoRemediation } from './actions/remediation.js';
+
+/** Distinct `arm` series a monitor keeps (canary arms are a small fixed set); later arms are counted, not recorded. */
+export const MAX_ARMS = 32;
 import type { BurnRateTracker } from './incidents/burn-rate.js';
 import { noChanges, type IncidentChanges } from './incidents/detection.js';
 import type { CustomDetectorInput } from './incidents/detector.js';
@@ -31,6 +47,11 @@ export interface RequestRecord {
   status?: number;
   /** Explicit outcome; wins over `status`. */
   ok?: boolean;
+  /**
+   * Canary arm (`canary.assign(key)`): also records into that arm's series so
+   * canary and stable can be compared. At most {@link MAX_ARMS} distinct arms.
+   */
+  arm?: string;
 }
 
 /** What `end()` of {@link Monitor.startTimer} accepts. */
@@ -76,6 +97,8 @@ export interface RecordingHealth {
   clamped: number;
   /** Event listeners that threw (contained). */
   listenerErrors: number;
+  /** Records whose `arm` was not recorded because {@link MAX_ARMS} arms exist (or it was not a string). */
+  armOverflow: number;
 }
 
 /**
@@ -95,6 +118,8 @@ export interface MonitorStats {
   overall: RouteStats;
   routes: Record<string, RouteStats>;
   caches: Record<string, CacheStats>;
+  /** Per canary arm (`recordRequest({ arm })`). */
+  arms: Record<string, RouteStats>;
   /** Records rejected for bad input (NaN or negative duration, non-string route…). */
   rejected: number;
   recording: RecordingHealth;
@@ -122,6 +147,12 @@ export interface MonitorEvents extends IncidentEvents {
   'slo:changed': (transition: SloTransition) => void;
   /** An evaluation finished. */
   evaluated: (report: EvaluationReport) => void;
+  /** An action execution succeeded (or was a no-op). */
+  'action:executed': (execution: ActionExecution) => void;
+  /** An action execution failed or timed out (or a revert did). */
+  'action:failed': (execution: ActionExecution) => void;
+  /** An execution was reverted. */
+  'action:reverted': (execution: ActionExecution) => void;
 }
 
 const CACHE_RESULT = { hit: HIT, miss: MISS, error: ERROR } as const;
@@ -143,6 +174,16 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   readonly options: ResolvedMonitorOptions;
   /** @internal */
   readonly store: SeriesStore;
+  /** Emergency actions: register, list, execute, revert, audit. */
+  readonly actions: ActionRegistry;
+  /** The controls (features, caches, rate limiters, fallbacks, canaries) by name, and their stats. */
+  readonly controls: Controls;
+  /** Playbooks: incident type → ordered steps (the `runbook` preset by default). */
+  readonly playbooks: Playbooks;
+  /** Auto-remediation: policy, pause/resume, stats (off unless `autoRemediate` is set). */
+  readonly remediation: AutoRemediation;
+  private readonly arms = new Map<string, LatencyWindow>();
+  private armOverflow = 0;
   /**
    * The incidents: list, open, acknowledge, mitigate, resolve, reopen, notes,
    * action items, post-mortems.
@@ -200,8 +241,109 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.incidents = this.incidentSystem.manager;
     this.burn = this.incidentSystem.burn.active ? this.incidentSystem.burn : undefined;
     this.registry = opts.prometheus.registry ?? newRegistry();
+    this.actions = new ActionRegistry(this.clock, opts.actions, {
+      emit: (event, execution) => this.emit(event, execution),
+      timeline: (id, entry) => void this.incidents.record(id, entry),
+      requireIncident: (id) => void this.incidents.require(id),
+    });
+    this.controls = new Controls({
+      clock: this.clock,
+      actions: this.actions,
+      recordCache: (name, result) => this.recordCache(name, result),
+      canary: {
+        recordRequest: (record) => this.recordRequest(record),
+        armStats: (label) => {
+          const s = this.arms.get(label);
+          return s === undefined ? null : this.store.routeStats(s, this.clock.now());
+        },
+      },
+      detector: (spec) => this.detector(spec),
+    });
+    this.playbooks = new Playbooks(opts.playbooks);
+    this.remediation = new AutoRemediation(
+      {
+        clock: this.clock,
+        actions: this.actions,
+        playbooks: this.playbooks,
+        controls: this.controls,
+        incident: (id) => this.incidents.get(id),
+        note: (id, message, data) => void this.incidents.record(id, data === undefined ? { kind: 'note', by: 'firebreak', message } : { kind: 'note', by: 'firebreak', message, data }),
+      },
+      opts.autoRemediate,
+    );
+    this.incidents.setProcedureProvider((incident) => buildProcedures(incident, this));
+    this.on('incident:opened', (i) => this.remediation.onIncident('opened', i));
+    this.on('incident:escalated', (i) => this.remediation.onIncident('escalated', i));
+    this.on('incident:reopened', (i) => this.remediation.onIncident('reopened', i));
+    this.on('incident:resolved', (i) => this.remediation.onResolved(i));
     this.registerMetrics(opts.prometheus.prefix);
     this.incidentSystem.registerMetrics(this.registry, opts.prometheus.prefix);
+  }
+
+  /**
+   * A kill switch (see {@link Feature}); registers `feature.*` actions.
+   * Without options, returns the existing feature of that name.
+   *
+   * @example
+   * ```ts
+   * const rerank = monitor.feature('rerank', { risky: true });
+   * if (rerank.isEnabled()) results = await rerankResults(results);
+   * ```
+   */
+  feature(name: string, options?: FeatureOptions): Feature {
+    return this.controls.feature(name, options);
+  }
+
+  /**
+   * A guarded lru-cache that records hits, misses and errors (see {@link GuardedCache});
+   * registers `cache.*` actions.
+   *
+   * @example
+   * ```ts
+   * const cache = monitor.cache<string, Hit[]>('search', { max: 10_000, ttl: 60_000 });
+   * ```
+   */
+  cache<K extends {}, V extends {}>(name: string, options?: CacheOptions<K, V>): GuardedCache<K, V> {
+    return this.controls.cache(name, options);
+  }
+
+  /**
+   * A per-key sliding-window rate limiter (see {@link RateLimiter}); registers `rate-limit.*` actions.
+   *
+   * @example
+   * ```ts
+   * const limiter = monitor.rateLimiter('api', { maxRequests: 100, windowSeconds: 60 });
+   * if (!limiter.check(req.ip).allowed) res.statusCode = 429;
+   * ```
+   */
+  rateLimiter(name: string, options?: RateLimiterOptions): RateLimiter {
+    return this.controls.rateLimiter(name, options);
+  }
+
+  /**
+   * A primary/fallback wrapper (see {@link Fallback}); registers `model.fallback` / `model.restore`.
+   *
+   * @example
+   * ```ts
+   * const ranker = monitor.fallback('ranker', { primary: crossEncoder, fallback: hybridOnly, timeoutMs: 300 });
+   * const results = await ranker.run(query);
+   * ```
+   */
+  fallback<A extends unknown[], R>(name: string, options?: FallbackOptions<A, R>): Fallback<A, R> {
+    return this.controls.fallback(name, options);
+  }
+
+  /**
+   * A deterministic canary splitter (see {@link Canary}); registers `canary.*` actions.
+   *
+   * @example
+   * ```ts
+   * const canary = monitor.canary('new-index', { percent: 5 });
+   * const arm = canary.assign(userId);
+   * ```
+   */
+  canary(name: string, options?: CanaryOptions): Canary {
+    return this.controls.canary(name, options);
   }
 
   /**
@@ -230,6 +372,20 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     const now = this.clock.now();
     this.store.route(route).record(now, d, failure, status === 429);
     this.burn?.record(now, route, failure);
+    if (record.arm !== undefined) this.recordArm(record.arm, now, d, failure, status === 429);
+  }
+
+  private recordArm(arm: string, now: number, durationMs: number, failure: boolean, rateLimited: boolean): void {
+    let s = this.arms.get(arm);
+    if (s === undefined) {
+      if (typeof arm !== 'string' || this.arms.size >= MAX_ARMS) {
+        this.armOverflow++;
+        return;
+      }
+      s = new LatencyWindow(this.store.layout, this.store.slotMs, this.store.slots, this.store.prom);
+      this.arms.set(arm, s);
+    }
+    s.record(now, durationMs, failure, rateLimited);
   }
 
   /**
@@ -370,6 +526,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     const store = this.store;
     const routes = Object.fromEntries([...store.routes].map(([name, s]) => [name, store.routeStats(s, now)]));
     const caches = Object.fromEntries([...store.caches].map(([name, c]) => [name, c.stats(now)]));
+    const arms = Object.fromEntries([...this.arms].map(([name, s]) => [name, store.routeStats(s, now)]));
     return {
       service: this.service,
       at: now,
@@ -377,6 +534,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       overall: store.overall(now).stats,
       routes,
       caches,
+      arms,
       rejected: this.rejectedTotal,
       recording: {
         rejectedBy: { ...this.rejectedBy },
@@ -384,6 +542,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         cacheOverflow: store.cacheOverflow,
         clamped: store.clamped(),
         listenerErrors: this.listenerErrors,
+        armOverflow: this.armOverflow,
       },
       slos: this.evaluator.evaluate(now),
       incidents: this.incidentSystem.stats(now),
@@ -444,8 +603,9 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
    * process.on('SIGTERM', async () => { await monitor.flush(); monitor.stop(); });
    * ```
    */
-  flush(): Promise<void> {
-    return this.incidentSystem.flush();
+  async flush(): Promise<void> {
+    await this.remediation.settled();
+    await this.incidentSystem.flush();
   }
 
   /**
@@ -474,6 +634,8 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   start(): this {
     if (this.cancelSchedule !== undefined) return this;
     this.probes.start();
+    this.controls.start();
+    this.remediation.start();
     this.cancelSchedule = every(this.clock, this.options.evaluateEveryMs, () => {
       try {
         this.evaluate();
@@ -489,6 +651,8 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.cancelSchedule?.();
     this.cancelSchedule = undefined;
     this.probes.stop();
+    this.controls.stop();
+    this.remediation.stop();
     this.incidentSystem.stop();
     return this;
   }
@@ -551,6 +715,13 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       }
       return out;
     });
+    registerCollector(reg, `${prefix}actions_total`, 'Action executions by action and outcome.', 'counter', () =>
+      this.actions.executionSamples(),
+    );
+    registerCollector(reg, `${prefix}action_reverts_total`, 'Action reverts by action and outcome.', 'counter', () =>
+      this.actions.revertSamples(),
+    );
+    registerControlMetrics(reg, prefix, this.controls);
     registerCollector(reg, `${prefix}records_rejected_total`, 'Records rejected for bad input, by field.', 'counter', () =>
       Object.entries(this.rejectedBy).map(([field, value]) => ({ labels: { field }, value })),
     );

@@ -234,7 +234,8 @@ describe('lifecycle: fields, events and notes', () => {
   it('procedures() delegates to the provider set by the actions layer', () => {
     const { monitor } = setup();
     const inc = monitor.incidents.open({ type: 'cache-failure', severity: 'medium', summary: 'x' });
-    expect(monitor.incidents.procedures(inc.id)).toEqual([]);
+    // The monitor's own provider lists the runbook playbook (actions layer, issue 4).
+    expect((monitor.incidents.procedures(inc.id) as { action: string }[]).map((s) => s.action)).toEqual(['cache.disable', 'cache.clear']);
     monitor.incidents.setProcedureProvider((i) => (i.type === 'cache-failure' ? [{ action: 'cache.disable' }, { action: 'cache.clear' }] : []));
     expect(monitor.incidents.procedures(inc.id)).toEqual([{ action: 'cache.disable' }, { action: 'cache.clear' }]);
     expect(() => monitor.incidents.procedures('inc_missing')).toThrow(NotFoundError);

@@ -1,0 +1,304 @@
+import { z } from 'zod';
+import type { Clock } from '../../clock.js';
+import { ConfigError } from '../../errors.js';
+import { CounterRing } from '../../metrics/counter-ring.js';
+import type { ActionRegistry } from '../registry.js';
+import { fallbackDetectorSchema } from './detectors.js';
+import { namedParams, pick } from './named.js';
+
+const isFn = (v: unknown): boolean => typeof v === 'function';
+
+/** Options of `monitor.fallback(name, opts)` (functions typed on {@link FallbackOptions}). */
+export const fallbackOptionsSchema = z.strictObject({
+  primary: z.custom<(...args: never[]) => unknown>(isFn, { message: 'primary must be a function' }),
+  fallback: z.custom<(...args: never[]) => unknown>(isFn, { message: 'fallback must be a function' }),
+  /** A primary slower than this is answered by the fallback (and counted as a timeout). No limit by default. */
+  timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+  description: z.string().max(500).optional(),
+  /** The model-failure detector on the primary's failure rate (`false`: none). */
+  detector: fallbackDetectorSchema,
+});
+
+/**
+ * Options of `monitor.fallback(name, opts)`.
+ *
+ * @example
+ * ```ts
+ * const opts: FallbackOptions<[string], Hit[]> = { primary: crossEncoder, fallback: hybridOnly, timeoutMs: 300 };
+ * ```
+ */
+export interface FallbackOptions<A extends unknown[], R> {
+  /** The preferred implementation (e.g. the cross-encoder reranker). */
+  primary: (...args: A) => R | Promise<R>;
+  /** The degraded but dependable one (e.g. hybrid search only). */
+  fallback: (...args: A) => R | Promise<R>;
+  timeoutMs?: number;
+  description?: string;
+  /** Model-failure detector settings, or `false` for none (default: on, failure rate ≥ 5 % medium, 20 % high, 50 % critical). */
+  detector?: z.input<typeof fallbackDetectorSchema>;
+}
+
+/**
+ * A fallback wrapper's state and counters.
+ *
+ * @example
+ * ```ts
+ * const { forced, primaryTimeouts, recent } = ranker.stats();
+ * ```
+ */
+export interface FallbackStats {
+  name: string;
+  forced: boolean;
+  reason?: string;
+  forcedBy?: string;
+  forcedAt?: number;
+  timeoutMs?: number;
+  /** Calls that tried the primary, since creation. */
+  primaryCalls: number;
+  primarySuccesses: number;
+  /** Primary throws or rejections. */
+  primaryErrors: number;
+  /** Primaries slower than `timeoutMs`. */
+  primaryTimeouts: number;
+  /** Calls answered by the fallback (forced or after a primary failure). */
+  fallbackCalls: number;
+  /** Calls answered by the fallback because it was forced. */
+  forcedCalls: number;
+  /** Fallback throws or rejections (passed on to the caller). */
+  fallbackErrors: number;
+  /** Over the last 5 minutes: the model-failure signal. */
+  recent: { primaryCalls: number; failures: number; failureRate: number | null; windowMs: number };
+}
+
+const PRIMARY = 0;
+const FAILED = 1;
+
+/**
+ * Calls a primary implementation and falls back to a secondary one when the
+ * primary throws, rejects or is slower than `timeoutMs` (timed on the
+ * monitor's clock) — or always, while forced. Primary failures are counted
+ * over a rolling 5 minutes: the model-failure signal.
+ *
+ * @example
+ * ```ts
+ * const ranker = monitor.fallback('ranker', { primary: crossEncoder, fallback: hybridOnly, timeoutMs: 300 });
+ * const results = await ranker.run(query);
+ * ranker.force({ reason: 'model OOM' }); // every call goes to the fallback until restore()
+ * ```
+ */
+export class Fallback<A extends unknown[] = unknown[], R = unknown> {
+  readonly name: string;
+  /** @internal Detector settings (`false`: none). */
+  readonly detector: z.output<typeof fallbackDetectorSchema>;
+  private readonly clock: Clock;
+  private readonly primary: (...args: A) => R | Promise<R>;
+  private readonly secondary: (...args: A) => R | Promise<R>;
+  private readonly timeoutMs: number | undefined;
+  private forced = false;
+  private forcedInfo: { reason?: string; by: string; at: number } | undefined;
+  private readonly recent = new CounterRing(10_000, 30, 2);
+  private primaryCalls = 0;
+  private primarySuccesses = 0;
+  private primaryErrors = 0;
+  private primaryTimeouts = 0;
+  private fallbackCalls = 0;
+  private forcedCalls = 0;
+  private fallbackErrors = 0;
+
+  constructor(name: string, clock: Clock, options: FallbackOptions<A, R>) {
+    const parsed = fallbackOptionsSchema.safeParse(options);
+    if (!parsed.success) throw ConfigError.fromZod(`fallback "${name}" options`, parsed.error);
+    this.name = name;
+    this.clock = clock;
+    this.primary = options.primary;
+    this.secondary = options.fallback;
+    this.timeoutMs = parsed.data.timeoutMs;
+    this.detector = parsed.data.detector;
+  }
+
+  /**
+   * Answers with the primary unless forced, failing or too slow; then with
+   * the fallback. Rejects only if the fallback itself fails.
+   *
+   * @example
+   * ```ts
+   * const results = await ranker.run(query, { limit: 10 });
+   * ```
+   */
+  run(...args: A): Promise<R> {
+    if (this.forced) {
+      this.forcedCalls++;
+      return this.callFallback(args);
+    }
+    this.primaryCalls++;
+    this.recent.add(this.clock.now(), PRIMARY);
+    let value: R | Promise<R>;
+    try {
+      value = this.primary(...args);
+    } catch {
+      this.primaryFailed(false);
+      return this.callFallback(args);
+    }
+    if (!isThenable(value)) {
+      this.primarySuccesses++;
+      return Promise.resolve(value);
+    }
+    const pending = value;
+    return new Promise<R>((resolve, reject) => {
+      let settled = false;
+      const timer =
+        this.timeoutMs === undefined
+          ? undefined
+          : this.clock.setTimeout(() => {
+              if (settled) return;
+              settled = true;
+              this.primaryFailed(true);
+              this.callFallback(args).then(resolve, reject);
+            }, this.timeoutMs);
+      pending.then(
+        (v) => {
+          if (settled) return;
+          settled = true;
+          if (timer !== undefined) this.clock.clearTimeout(timer);
+          this.primarySuccesses++;
+          resolve(v);
+        },
+        () => {
+          // A rejection after the timeout already answered is swallowed here.
+          if (settled) return;
+          settled = true;
+          if (timer !== undefined) this.clock.clearTimeout(timer);
+          this.primaryFailed(false);
+          this.callFallback(args).then(resolve, reject);
+        },
+      );
+    });
+  }
+
+  /**
+   * Sends every call to the fallback until {@link Fallback.restore}. Returns false if already forced.
+   *
+   * @example
+   * ```ts
+   * ranker.force({ reason: 'reranker OOM', by: 'alice' });
+   * ```
+   */
+  force(options: { reason?: string; by?: string } = {}): boolean {
+    if (this.forced) return false;
+    this.forced = true;
+    this.forcedInfo = { by: options.by ?? 'api', at: this.clock.now() };
+    if (options.reason !== undefined) this.forcedInfo.reason = options.reason;
+    return true;
+  }
+
+  /** Lets calls reach the primary again. Returns false if it was not forced. */
+  restore(): boolean {
+    if (!this.forced) return false;
+    this.forced = false;
+    this.forcedInfo = undefined;
+    return true;
+  }
+
+  /** True while forced to the fallback. */
+  isForced(): boolean {
+    return this.forced;
+  }
+
+  /** Primary calls and failures (errors + timeouts) over the last `windowMs` (≤ 5 minutes). */
+  recentCounts(windowMs = 300_000): { primaryCalls: number; failures: number } {
+    const now = this.clock.now();
+    return { primaryCalls: this.recent.sum(now, PRIMARY, windowMs), failures: this.recent.sum(now, FAILED, windowMs) };
+  }
+
+  /** Counters and forced state. */
+  stats(): FallbackStats {
+    const r = this.recentCounts();
+    const s: FallbackStats = {
+      name: this.name,
+      forced: this.forced,
+      primaryCalls: this.primaryCalls,
+      primarySuccesses: this.primarySuccesses,
+      primaryErrors: this.primaryErrors,
+      primaryTimeouts: this.primaryTimeouts,
+      fallbackCalls: this.fallbackCalls,
+      forcedCalls: this.forcedCalls,
+      fallbackErrors: this.fallbackErrors,
+      recent: { ...r, failureRate: r.primaryCalls > 0 ? r.failures / r.primaryCalls : null, windowMs: this.recent.windowMs },
+    };
+    if (this.timeoutMs !== undefined) s.timeoutMs = this.timeoutMs;
+    if (this.forcedInfo !== undefined) {
+      s.forcedBy = this.forcedInfo.by;
+      s.forcedAt = this.forcedInfo.at;
+      if (this.forcedInfo.reason !== undefined) s.reason = this.forcedInfo.reason;
+    }
+    return s;
+  }
+
+  private primaryFailed(timeout: boolean): void {
+    if (timeout) this.primaryTimeouts++;
+    else this.primaryErrors++;
+    this.recent.add(this.clock.now(), FAILED);
+  }
+
+  private callFallback(args: A): Promise<R> {
+    this.fallbackCalls++;
+    let v: R | Promise<R>;
+    try {
+      v = this.secondary(...args);
+    } catch (err) {
+      this.fallbackErrors++;
+      return Promise.reject(err);
+    }
+    if (!isThenable(v)) return Promise.resolve(v);
+    return Promise.resolve(v).catch((err: unknown) => {
+      this.fallbackErrors++;
+      throw err;
+    });
+  }
+}
+
+function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/**
+ * Registers `model.fallback` (runbook: "Disable reranking", 30 s) and
+ * `model.restore` (30 s) over a map of fallback wrappers.
+ */
+export function registerFallbackActions(actions: ActionRegistry, fallbacks: ReadonlyMap<string, Fallback>): void {
+  actions.register({
+    id: 'model.fallback',
+    title: 'Fall back from the model',
+    description: 'Forces a fallback wrapper to its fallback (e.g. disable cross-encoder reranking, serve hybrid search only). Revert restores the primary.',
+    estimatedSeconds: 30,
+    risk: 'safe',
+    verification: 'p95 latency drops under its threshold; /stats shows the wrapper forced and fallback calls rising.',
+    params: namedParams('fallback', fallbacks, { reason: z.string().max(500).optional() }),
+    execute: ({ params, by }) => {
+      const f = pick('fallback', fallbacks, params.name);
+      const ok = f.force({ reason: params.reason ?? `action by ${by}`, by });
+      return ok ? { message: `${f.name} forced to fallback`, data: { name: f.name } } : { noop: true, message: `${f.name} was already on its fallback`, data: { name: f.name } };
+    },
+    revert: ({ data }) => {
+      const f = pick('fallback', fallbacks, data['name'] as string);
+      return f.restore() ? { message: `${f.name} back on its primary` } : { noop: true };
+    },
+  });
+  actions.register({
+    id: 'model.restore',
+    title: 'Restore the model',
+    description: 'Lets a fallback wrapper call its primary again. Revert forces the fallback again.',
+    estimatedSeconds: 30,
+    risk: 'safe',
+    verification: 'Primary calls succeed in /stats and p95 latency stays within its threshold.',
+    params: namedParams('fallback', fallbacks, {}),
+    execute: ({ params }) => {
+      const f = pick('fallback', fallbacks, params.name);
+      return f.restore() ? { message: `${f.name} back on its primary`, data: { name: f.name } } : { noop: true, message: `${f.name} was not forced`, data: { name: f.name } };
+    },
+    revert: ({ data, by }) => {
+      const f = pick('fallback', fallbacks, data['name'] as string);
+      return f.force({ reason: 'revert', by }) ? { message: `${f.name} forced to fallback` } : { noop: true };
+    },
+  });
+}

@@ -1,0 +1,506 @@
+import { z } from 'zod';
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../../clock.js';
+import { ConfigError, ValidationError } from '../../errors.js';
+import { CounterRing } from '../../metrics/counter-ring.js';
+import type { ActionRegistry } from '../registry.js';
+import { rateLimitDetectorSchema } from './detectors.js';
+import { namedParams, pick } from './named.js';
+import { SpaceSaving, type HeavyHitter } from './space-saving.js';
+
+const MAX_WINDOW_SECONDS = 7 * 86_400;
+
+/** Options of `monitor.rateLimiter(name, opts)`. */
+export const rateLimiterOptionsSchema = z.strictObject({
+  /** Requests allowed per key per window. */
+  maxRequests: z.number({ error: 'maxRequests must be a number' }).int('maxRequests must be an integer').positive('maxRequests must be > 0'),
+  /** Window length in seconds. */
+  windowSeconds: z.number({ error: 'windowSeconds must be a number' }).positive('windowSeconds must be > 0').max(MAX_WINDOW_SECONDS),
+  /** Keys whose state is kept; the least recently seen key is forgotten beyond it (counted in `evictedKeys`). */
+  maxKeys: z.number().int().positive().max(10_000_000).default(10_000),
+  /** Blocked keys kept; blocking one more unblocks the oldest block (counted in `blockEvictions`). */
+  maxBlocked: z.number().int().positive().max(1_000_000).default(10_000),
+  /** Size of the top-offenders list (Space-Saving counters). */
+  topOffenders: z.number().int().positive().max(1000).default(20),
+  /** Default block length when `block()` is called without one. */
+  blockTtlMs: z.number().int().positive().max(MAX_WINDOW_SECONDS * 1000).default(3_600_000),
+  /** The rate-limit-attack detector on the rejected share (`false`: none). */
+  detector: rateLimitDetectorSchema,
+});
+/**
+ * Options of `monitor.rateLimiter(name, opts)`.
+ *
+ * @example
+ * ```ts
+ * monitor.rateLimiter('api', { maxRequests: 100, windowSeconds: 60, maxKeys: 50_000 });
+ * ```
+ */
+export type RateLimiterOptions = z.input<typeof rateLimiterOptionsSchema>;
+
+const limitSchema = z.strictObject({
+  maxRequests: z.number().int().positive(),
+  windowSeconds: z.number().positive().max(MAX_WINDOW_SECONDS).optional(),
+});
+
+/**
+ * A limit: requests per window.
+ *
+ * @example
+ * ```ts
+ * const { maxRequests, windowSeconds } = limiter.current();
+ * ```
+ */
+export interface RateLimit {
+  maxRequests: number;
+  windowSeconds: number;
+}
+
+/**
+ * The answer of {@link RateLimiter.check}.
+ *
+ * @example
+ * ```ts
+ * const v = limiter.check(ip);
+ * if (!v.allowed) res.status(429).set('retry-after', String(Math.ceil(v.retryAfterMs / 1000))).end();
+ * ```
+ */
+export interface RateLimitVerdict {
+  allowed: boolean;
+  /** Requests left for this key in the current sliding window. */
+  remaining: number;
+  /** When rejected: ms until a request would be allowed (0 when allowed). */
+  retryAfterMs: number;
+  /** The limit in force. */
+  limit: number;
+  /** Ms until the current fixed window rolls over. */
+  resetMs: number;
+  /** Rejected because the key is blocked. */
+  blocked: boolean;
+}
+
+/**
+ * A limiter's state and counters.
+ *
+ * @example
+ * ```ts
+ * const { limited, topOffenders, blocked } = limiter.stats();
+ * ```
+ */
+export interface RateLimiterStats {
+  name: string;
+  limit: RateLimit;
+  /** The limit it was created with (`restore()` returns to it). */
+  configured: RateLimit;
+  /** The limit differs from the configured one. */
+  adjusted: boolean;
+  /** Since creation. */
+  allowed: number;
+  limited: number;
+  /** Over the last 5 minutes. */
+  recent: { allowed: number; limited: number; windowMs: number };
+  /** Keys with state now (≤ maxKeys). */
+  keys: number;
+  evictedKeys: number;
+  blocked: { key: string; until: number }[];
+  blockEvictions: number;
+  /** Most-rejected keys (Space-Saving estimate: count ≥ true count ≥ count − error). */
+  topOffenders: HeavyHitter[];
+}
+
+interface KeyState {
+  /** Start of the current fixed window (ms). */
+  start: number;
+  prev: number;
+  curr: number;
+}
+
+const ALLOWED = 0;
+const LIMITED = 1;
+
+/**
+ * A per-key rate limiter using a **sliding window counter**: per key, the
+ * counts of the current and the previous fixed window, with the previous
+ * one weighted by how much of it still overlaps the sliding window.
+ *
+ * Why this rather than a token bucket: the limit is configured (and adjusted
+ * by the runbook) as "N requests per window", which this algorithm enforces
+ * directly, with no burst at window boundaries (unlike a fixed window) and in
+ * O(1) memory per key (two counters and a timestamp, unlike a sliding log).
+ * A token bucket would need the same limit re-expressed as a rate plus a
+ * burst size, and would allow a full burst after every idle period.
+ *
+ * Per-key state lives in an lru-cache capped at `maxKeys`: beyond it the least
+ * recently seen key is forgotten (its count restarts), counted in
+ * `evictedKeys`. Rejections are counted in a 5-minute window (the
+ * rate-limit-attack signal) and feed a bounded top-offenders list.
+ *
+ * @example
+ * ```ts
+ * const limiter = monitor.rateLimiter('api', { maxRequests: 100, windowSeconds: 60 });
+ * const verdict = limiter.check(req.ip);
+ * if (!verdict.allowed) return res.status(429).end();
+ * ```
+ */
+export class RateLimiter {
+  readonly name: string;
+  /** @internal Detector settings (`false`: none). */
+  readonly detector: z.output<typeof rateLimitDetectorSchema>;
+  private readonly clock: Clock;
+  private readonly configured: RateLimit;
+  private limit: number;
+  private windowMs: number;
+  private readonly states: LRUCache<string, KeyState>;
+  private readonly blockedKeys = new Map<string, number>();
+  private readonly maxBlocked: number;
+  private readonly blockTtlMs: number;
+  private readonly offenders: SpaceSaving;
+  private readonly recent = new CounterRing(10_000, 30, 2);
+  private allowedTotal = 0;
+  private limitedTotal = 0;
+  private evicted = 0;
+  private blockEvicted = 0;
+
+  constructor(name: string, clock: Clock, options: RateLimiterOptions) {
+    const parsed = rateLimiterOptionsSchema.safeParse(options);
+    if (!parsed.success) throw ConfigError.fromZod(`rate limiter "${name}" options`, parsed.error);
+    const o = parsed.data;
+    this.name = name;
+    this.clock = clock;
+    this.detector = o.detector;
+    this.configured = { maxRequests: o.maxRequests, windowSeconds: o.windowSeconds };
+    this.limit = o.maxRequests;
+    this.windowMs = o.windowSeconds * 1000;
+    this.maxBlocked = o.maxBlocked;
+    this.blockTtlMs = o.blockTtlMs;
+    this.offenders = new SpaceSaving(o.topOffenders);
+    this.states = new LRUCache<string, KeyState>({
+      max: o.maxKeys,
+      dispose: (_v, _k, reason) => {
+        if (reason === 'evict') this.evicted++;
+      },
+    });
+  }
+
+  /**
+   * Counts one request for `key` and says whether it is allowed. Never
+   * throws (a non-string key is converted with `String`).
+   *
+   * @example
+   * ```ts
+   * const { allowed, retryAfterMs } = limiter.check(apiKey);
+   * ```
+   */
+  check(key: string): RateLimitVerdict {
+    if (typeof key !== 'string') key = String(key);
+    const now = this.clock.now();
+    const W = this.windowMs;
+    const start = now - (now % W);
+    const resetMs = start + W - now;
+    if (this.blockedKeys.size !== 0) {
+      const until = this.blockedKeys.get(key);
+      if (until !== undefined) {
+        if (until > now) return this.reject(key, now, until - now, resetMs, true);
+        this.blockedKeys.delete(key);
+      }
+    }
+    let st = this.states.get(key);
+    if (st === undefined) {
+      st = { start, prev: 0, curr: 0 };
+      this.states.set(key, st);
+    } else if (st.start !== start) {
+      st.prev = start - st.start === W ? st.curr : 0;
+      st.curr = 0;
+      st.start = start;
+    }
+    const L = this.limit;
+    const elapsed = now - start;
+    const estimate = (st.prev * (W - elapsed)) / W + st.curr;
+    if (estimate + 1 > L) {
+      let wait: number;
+      if (st.curr + 1 <= L) {
+        // Only the previous window's weight is in the way: wait until it has slid out enough.
+        wait = W - ((L - st.curr - 1) * W) / st.prev - elapsed;
+      } else {
+        // This window alone is full: after the roll-over it becomes the weighted previous window.
+        wait = resetMs + Math.max(0, W - ((L - 1) * W) / st.curr);
+      }
+      return this.reject(key, now, Math.max(1, Math.ceil(wait)), resetMs, false);
+    }
+    st.curr++;
+    this.allowedTotal++;
+    this.recent.add(now, ALLOWED);
+    return { allowed: true, remaining: Math.floor(L - estimate - 1), retryAfterMs: 0, limit: L, resetMs, blocked: false };
+  }
+
+  /** `check(key).allowed`, for callers that need only the boolean. */
+  allow(key: string): boolean {
+    return this.check(key).allowed;
+  }
+
+  /** The limit in force. */
+  current(): RateLimit {
+    return { maxRequests: this.limit, windowSeconds: this.windowMs / 1000 };
+  }
+
+  /**
+   * Sets a new limit (and optionally window). Changing the window forgets
+   * every key's count, since counts of another window length cannot be
+   * compared. Returns the previous limit.
+   *
+   * @example
+   * ```ts
+   * limiter.adjust({ maxRequests: 10, windowSeconds: 3600 });
+   * ```
+   */
+  adjust(limit: { maxRequests: number; windowSeconds?: number }): RateLimit {
+    const p = limitSchema.safeParse(limit);
+    if (!p.success) throw ValidationError.fromZod(`rate limiter "${this.name}" limit`, p.error);
+    const previous = this.current();
+    this.limit = p.data.maxRequests;
+    const windowMs = (p.data.windowSeconds ?? previous.windowSeconds) * 1000;
+    if (windowMs !== this.windowMs) {
+      this.windowMs = windowMs;
+      this.states.clear();
+    }
+    return previous;
+  }
+
+  /**
+   * Multiplies the limit by `factor` (0 < factor ≤ 1; default 0.5 halves it),
+   * never below 1. Returns the previous limit.
+   *
+   * @example
+   * ```ts
+   * limiter.tighten(0.25); // a quarter of the current limit
+   * ```
+   */
+  tighten(factor = 0.5): RateLimit {
+    if (!(factor > 0 && factor <= 1)) {
+      throw new ValidationError(`rate limiter "${this.name}" tighten`, [{ path: 'factor', message: 'factor must be > 0 and ≤ 1' }]);
+    }
+    return this.adjust({ maxRequests: Math.max(1, Math.floor(this.limit * factor)) });
+  }
+
+  /** Back to the configured limit. Returns the previous limit. */
+  restore(): RateLimit {
+    return this.adjust({ ...this.configured });
+  }
+
+  /**
+   * Rejects every request of `key` for `ttlMs` (default `blockTtlMs`, 1 h).
+   * Returns false if the key was already blocked (the block is extended if
+   * the new one ends later).
+   *
+   * @example
+   * ```ts
+   * limiter.block('203.0.113.7', 3_600_000);
+   * ```
+   */
+  block(key: string, ttlMs: number = this.blockTtlMs): boolean {
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new ValidationError(`rate limiter "${this.name}" block`, [{ path: 'key', message: 'key must be a non-empty string' }]);
+    }
+    if (!(ttlMs > 0 && Number.isFinite(ttlMs))) {
+      throw new ValidationError(`rate limiter "${this.name}" block`, [{ path: 'ttlMs', message: 'ttlMs must be a positive number' }]);
+    }
+    const now = this.clock.now();
+    const until = now + ttlMs;
+    const existing = this.blockedKeys.get(key);
+    if (existing !== undefined && existing > now) {
+      if (until > existing) this.blockedKeys.set(key, until);
+      return false;
+    }
+    this.blockedKeys.delete(key);
+    if (this.blockedKeys.size >= this.maxBlocked) {
+      this.sweepBlocked(now);
+      if (this.blockedKeys.size >= this.maxBlocked) {
+        const oldest = this.blockedKeys.keys().next().value;
+        if (oldest !== undefined) this.blockedKeys.delete(oldest);
+        this.blockEvicted++;
+      }
+    }
+    this.blockedKeys.set(key, until);
+    return true;
+  }
+
+  /** Lifts a block. Returns false if the key was not blocked. */
+  unblock(key: string): boolean {
+    const until = this.blockedKeys.get(key);
+    this.blockedKeys.delete(key);
+    return until !== undefined && until > this.clock.now();
+  }
+
+  /** When `key`'s block ends, or undefined when it is not blocked. */
+  blockedUntil(key: string): number | undefined {
+    const until = this.blockedKeys.get(key);
+    return until !== undefined && until > this.clock.now() ? until : undefined;
+  }
+
+  /** Forgets one key's count (e.g. after a successful login). */
+  reset(key: string): void {
+    this.states.delete(key);
+  }
+
+  /** The most-rejected keys, highest first. */
+  topOffenders(n?: number): HeavyHitter[] {
+    return this.offenders.top(n);
+  }
+
+  /** Rejections over the last `windowMs` (≤ 5 minutes): the rate-limit-attack signal. */
+  recentCounts(windowMs = 300_000): { allowed: number; limited: number } {
+    const now = this.clock.now();
+    return { allowed: this.recent.sum(now, ALLOWED, windowMs), limited: this.recent.sum(now, LIMITED, windowMs) };
+  }
+
+  /** State, counters, blocked keys and top offenders. */
+  stats(): RateLimiterStats {
+    const now = this.clock.now();
+    this.sweepBlocked(now);
+    const limit = this.current();
+    return {
+      name: this.name,
+      limit,
+      configured: { ...this.configured },
+      adjusted: limit.maxRequests !== this.configured.maxRequests || limit.windowSeconds !== this.configured.windowSeconds,
+      allowed: this.allowedTotal,
+      limited: this.limitedTotal,
+      recent: { ...this.recentCounts(), windowMs: this.recent.windowMs },
+      keys: this.states.size,
+      evictedKeys: this.evicted,
+      blocked: [...this.blockedKeys].map(([key, until]) => ({ key, until })),
+      blockEvictions: this.blockEvicted,
+      topOffenders: this.offenders.top(),
+    };
+  }
+
+  private reject(key: string, now: number, retryAfterMs: number, resetMs: number, blocked: boolean): RateLimitVerdict {
+    this.limitedTotal++;
+    this.recent.add(now, LIMITED);
+    this.offenders.offer(key);
+    return { allowed: false, remaining: 0, retryAfterMs, limit: this.limit, resetMs, blocked };
+  }
+
+  private sweepBlocked(now: number): void {
+    for (const [k, until] of this.blockedKeys) if (until <= now) this.blockedKeys.delete(k);
+  }
+}
+
+/**
+ * Registers `rate-limit.adjust` (runbook: "Adjust rate limits", 60 s),
+ * `rate-limit.tighten`, `rate-limit.restore`, `rate-limit.block` ("Block
+ * attacker IPs", 120 s) and `rate-limit.unblock`.
+ */
+export function registerRateLimitActions(actions: ActionRegistry, limiters: ReadonlyMap<string, RateLimiter>): void {
+  const previousOf = (data: Record<string, unknown>): RateLimit => data['previous'] as RateLimit;
+  const changed = (a: RateLimit, b: RateLimit): boolean => a.maxRequests !== b.maxRequests || a.windowSeconds !== b.windowSeconds;
+  const describe = (l: RateLimit): string => `${l.maxRequests} per ${l.windowSeconds} s`;
+  const restorePrevious = ({ data }: { data: Record<string, unknown> }) => {
+    const l = pick('rate limiter', limiters, data['name'] as string);
+    const previous = previousOf(data);
+    if (!changed(l.current(), previous)) return { noop: true, message: `${l.name} already at ${describe(previous)}` };
+    l.adjust(previous);
+    return { message: `${l.name}: back to ${describe(previous)}` };
+  };
+
+  actions.register({
+    id: 'rate-limit.adjust',
+    title: 'Adjust rate limits',
+    description: 'Sets a limiter to maxRequests per windowSeconds. Revert restores the limit it replaced.',
+    estimatedSeconds: 60,
+    risk: 'risky',
+    verification: 'Rejections (429) rise for abusive keys only; /stats/rate-limit shows the new limit.',
+    params: namedParams('rate limiter', limiters, {
+      maxRequests: z.number().int().positive(),
+      windowSeconds: z.number().positive().max(MAX_WINDOW_SECONDS).optional(),
+    }),
+    execute: ({ params }) => {
+      const l = pick('rate limiter', limiters, params.name);
+      const target = { maxRequests: params.maxRequests, windowSeconds: params.windowSeconds ?? l.current().windowSeconds };
+      if (!changed(l.current(), target)) return { noop: true, message: `${l.name} already at ${describe(target)}`, data: { name: l.name } };
+      const previous = l.adjust(target);
+      return { message: `${l.name}: ${describe(previous)} → ${describe(target)}`, data: { name: l.name, previous } };
+    },
+    revert: restorePrevious,
+  });
+  actions.register({
+    id: 'rate-limit.tighten',
+    title: 'Tighten rate limits',
+    description: 'Multiplies a limiter’s limit by factor (default 0.5: half). Revert restores the limit it replaced.',
+    estimatedSeconds: 60,
+    risk: 'safe',
+    verification: 'Rejections (429) rise for abusive keys; latency and error rate recover.',
+    params: namedParams('rate limiter', limiters, {
+      factor: z.number().gt(0, 'factor must be > 0').lte(1, 'factor must be ≤ 1').default(0.5),
+    }),
+    execute: ({ params }) => {
+      const l = pick('rate limiter', limiters, params.name);
+      const before = l.current();
+      const previous = l.tighten(params.factor);
+      if (!changed(l.current(), before)) return { noop: true, message: `${l.name} already at its floor (${describe(before)})`, data: { name: l.name } };
+      return { message: `${l.name}: ${describe(previous)} → ${describe(l.current())}`, data: { name: l.name, previous } };
+    },
+    revert: restorePrevious,
+  });
+  actions.register({
+    id: 'rate-limit.restore',
+    title: 'Restore rate limits',
+    description: 'Puts a limiter back to its configured limit. Revert re-applies the limit it replaced.',
+    estimatedSeconds: 60,
+    risk: 'safe',
+    verification: '/stats/rate-limit shows the configured limit (adjusted: false).',
+    params: namedParams('rate limiter', limiters, {}),
+    execute: ({ params }) => {
+      const l = pick('rate limiter', limiters, params.name);
+      if (!l.stats().adjusted) return { noop: true, message: `${l.name} already at its configured limit`, data: { name: l.name } };
+      const previous = l.restore();
+      return { message: `${l.name}: ${describe(previous)} → ${describe(l.current())}`, data: { name: l.name, previous } };
+    },
+    revert: restorePrevious,
+  });
+  actions.register({
+    id: 'rate-limit.block',
+    title: 'Block keys',
+    description: 'Rejects every request of a key (an IP, an API key) for ttlSeconds; `top: n` blocks the n top offenders. Revert unblocks the keys it blocked.',
+    estimatedSeconds: 120,
+    risk: 'risky',
+    requiresConfirm: true,
+    verification: 'The blocked keys appear in /stats/rate-limit; traffic from them is rejected.',
+    params: namedParams('rate limiter', limiters, {
+      key: z.string().min(1).max(500).optional(),
+      top: z.number().int().positive().max(1000).optional(),
+      ttlSeconds: z.number().int().positive().max(MAX_WINDOW_SECONDS).default(3600),
+    }).refine((p) => (p.key === undefined) !== (p.top === undefined), { path: ['key'], message: 'give exactly one of key or top' }),
+    execute: ({ params }) => {
+      const l = pick('rate limiter', limiters, params.name);
+      const keys = params.key !== undefined ? [params.key] : l.topOffenders(params.top).map((o) => o.key);
+      const blocked = keys.filter((k) => l.block(k, params.ttlSeconds * 1000));
+      if (blocked.length === 0) return { noop: true, message: keys.length === 0 ? 'no offender to block' : 'already blocked', data: { name: l.name, blocked } };
+      return { message: `${l.name}: blocked ${blocked.join(', ')} for ${params.ttlSeconds} s`, data: { name: l.name, blocked } };
+    },
+    revert: ({ data }) => {
+      const l = pick('rate limiter', limiters, data['name'] as string);
+      const lifted = ((data['blocked'] as string[] | undefined) ?? []).filter((k) => l.unblock(k));
+      return lifted.length === 0 ? { noop: true } : { message: `${l.name}: unblocked ${lifted.join(', ')}` };
+    },
+  });
+  actions.register({
+    id: 'rate-limit.unblock',
+    title: 'Unblock key',
+    description: 'Lifts a block. Revert blocks the key again for the rest of its original block.',
+    estimatedSeconds: 60,
+    risk: 'safe',
+    verification: 'The key no longer appears under blocked in /stats/rate-limit.',
+    params: namedParams('rate limiter', limiters, { key: z.string().min(1).max(500) }),
+    execute: ({ params, now }) => {
+      const l = pick('rate limiter', limiters, params.name);
+      const until = l.blockedUntil(params.key);
+      if (until === undefined || !l.unblock(params.key)) return { noop: true, message: `${params.key} was not blocked`, data: { name: l.name } };
+      return { message: `${l.name}: unblocked ${params.key}`, data: { name: l.name, key: params.key, remainingMs: until - now } };
+    },
+    revert: ({ data }) => {
+      const l = pick('rate limiter', limiters, data['name'] as string);
+      const ok = l.block(data['key'] as string, Math.max(1, data['remainingMs'] as number));
+      return ok ? { message: `${l.name}: blocked ${data['key'] as string} again` } : { noop: true };
+    },
+  });
+}
