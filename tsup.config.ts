@@ -26,5 +26,7 @@ export default defineConfig([
     splitting: false,
     treeshake: true,
     banner: { js: '#!/usr/bin/env node' },
+    // The library itself is loaded through the package's own name (dist/index.js), not bundled twice.
+    external: ['firebreak'],
   },
 ]);

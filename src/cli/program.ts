@@ -1,7 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { systemClock } from '../clock.js';
 import { AdminClient } from './client.js';
-import { EMERGENCY_REFERENCE } from './emergency-ref.js';
+import { emergencyReference } from './emergency-ref.js';
 import { CliError, EXIT, usageError, type ExitCode } from './exit-codes.js';
 import { painter, type OutStream, type Paint } from './output.js';
 import { parseParams } from './params.js';
@@ -231,10 +231,11 @@ function buildProgram(io: CliIo, outcome: { code: ExitCode }): Command {
 
   program
     .command('emergency-ref')
-    .description('the playbook quick reference: incident type, severity, primary and secondary action, time (no server needed)')
-    .action((_opts: unknown, command: Command) => {
+    .description('the runbook playbooks at a glance: incident type, severity, primary and secondary action, estimated time (no server needed)')
+    .action(async (_opts: unknown, command: Command) => {
       const c = ctx(command);
-      c.print(EMERGENCY_REFERENCE, () => renderEmergencyRef(EMERGENCY_REFERENCE, c.paint));
+      const rows = await emergencyReference();
+      c.print(rows, () => renderEmergencyRef(rows, c.paint));
     });
 
   return program;

@@ -317,9 +317,9 @@ export function renderEmergencyRef(rows: readonly EmergencyRefRow[], paint: Pain
     [
       { header: 'INCIDENT TYPE', value: (r) => r.type },
       { header: 'SEVERITY', value: (r) => r.severity, colour: (r) => SEVERITY_COLOUR[r.severity] },
-      { header: 'PRIMARY ACTION', value: (r) => r.primary },
-      { header: 'SECONDARY ACTION', value: (r) => r.secondary },
-      { header: 'EST. TIME', value: (r) => duration(r.estimatedSeconds * 1000), align: 'right' },
+      { header: 'PRIMARY ACTION', value: (r) => r.primary, max: 70 },
+      { header: 'SECONDARY ACTION', value: (r) => r.secondary, max: 70 },
+      { header: 'EST. TIME', value: (r) => (r.estimatedSeconds === null ? '?' : duration(r.estimatedSeconds * 1000)), align: 'right' },
     ],
     paint,
   );
