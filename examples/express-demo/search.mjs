@@ -51,5 +51,5 @@ export class FlakyStore extends LRUCache {
 
 /** A query as users send them: mostly popular ones (cache hits), some long-tail ones (misses, reranked). */
 export function nextQuery() {
-  return Math.random() < 0.9 ? POPULAR[Math.floor(Math.random() * POPULAR.length)] : `rare query ${Math.floor(Math.random() * 1e6)}`;
+  return Math.random() < 0.85 ? POPULAR[Math.floor(Math.random() * POPULAR.length)] : `rare query ${Math.floor(Math.random() * 1e6)}`;
 }

@@ -85,6 +85,7 @@ export function dashboardPage(options: DashboardOptions = {}): DashboardPage {
   <span class="muted" id="updated">no data yet</span>
   <span class="muted" id="poll-every"></span>
   <span class="conn" id="conn" role="status" aria-live="polite">connecting</span>
+  <button type="button" id="refresh" title="Poll now">Refresh</button>
   <button type="button" id="forget-token" title="Forget the token kept in this tab">Change token</button>
 </header>
 <div class="banner" id="banner" role="alert" hidden></div>

@@ -496,15 +496,8 @@ export const DASHBOARD_JS = String.raw`
       api('GET', '/stats/metrics'),
       optional(api('GET', '/admin/incidents?status=active')),
       optional(api('GET', '/admin/incidents?status=resolved')),
+      optional(api('GET', '/stats/controls')),
     ]).then(function (r) {
-      // Controls come with the stats snapshot; older servers have them only on their own routes.
-      if (isObj(r[1]) && isObj(r[1].controls)) return r;
-      return Promise.all([
-        optional(api('GET', '/stats/cache')),
-        optional(api('GET', '/stats/rate-limit')),
-        optional(api('GET', '/admin/canary/status')),
-      ]).then(function (extra) { return r.concat(extra); });
-    }).then(function (r) {
       var slo = r[0], metrics = isObj(r[1]) ? r[1] : {};
       state.lastOk = Date.now(); state.lastError = null; state.authFailed = false;
       if (num(metrics.at) !== null) state.serverSkew = metrics.at - (sentAt + state.lastOk) / 2;
@@ -519,10 +512,7 @@ export const DASHBOARD_JS = String.raw`
       renderCharts();
       renderIncidents(list(r[2], 'incidents'));
       renderResolved(list(r[3], 'incidents'));
-      var ctrl = isObj(metrics.controls) ? Object.assign({}, metrics.controls) : {};
-      if (!ctrl.caches && r[4] !== undefined) ctrl.caches = isObj(r[4]) && (isObj(r[4].caches) || Array.isArray(r[4].caches)) ? r[4].caches : r[4];
-      if (!ctrl.rateLimiters && r[5] !== undefined) ctrl.rateLimiters = isObj(r[5]) && (isObj(r[5].rateLimiters) || Array.isArray(r[5].rateLimiters)) ? r[5].rateLimiters : isObj(r[5]) && isObj(r[5].limiters) ? r[5].limiters : r[5];
-      if (!ctrl.canaries && r[6] !== undefined) ctrl.canaries = isObj(r[6]) && (isObj(r[6].canaries) || Array.isArray(r[6].canaries)) ? r[6].canaries : r[6];
+      var ctrl = isObj(r[4]) ? r[4] : {};
       renderControls(ctrl);
       body.setAttribute('data-state', 'ready');
     }, function (err) {
@@ -562,6 +552,7 @@ export const DASHBOARD_JS = String.raw`
     refreshNow();
   });
   $('forget-token').addEventListener('click', function () { setToken('', false); clearTimeout(state.timer); cards.forEach(function (c) { c.el.remove(); }); cards.clear(); askToken('Token forgotten. Enter a token to continue.'); });
+  $('refresh').addEventListener('click', function () { if (haveCredentials()) refreshNow(); else askToken(); });
   $('confirm-cancel').addEventListener('click', function () { $('confirm-dialog').close(); });
   $('poll-every').textContent = 'refresh every ' + fmtDur(POLL_MS);
   setInterval(tick, 1000);
