@@ -475,8 +475,8 @@ export const DASHBOARD_JS = String.raw`
         ['', function (r) {
           var stopped = r.stopped || r.emergencyStopped || r.locked;
           return stopped
-            ? btn('Resume', '', function (b) { operate(b, 'Resume canary ' + r.name, 'POST', '/admin/canary/resume', canaries.length > 1 ? { canary: r.name } : {}); }, 'canary-resume')
-            : btn('Emergency stop', 'danger', confirmThen('Emergency stop canary ' + r.name + '?', 'All traffic goes to stable and the canary stays locked until resumed.', 'Emergency stop', function (b) { operate(b, 'Emergency stop ' + r.name, 'POST', '/admin/canary/emergency-stop', canaries.length > 1 ? { canary: r.name } : {}); }), 'canary-emergency-stop');
+            ? btn('Resume', '', confirmThen('Resume canary ' + r.name + '?', 'Canary traffic starts again at ' + (num(r.percent) === null ? 'its configured share' : r.percent + '%') + '. This needs confirmation.', 'Resume', function (b) { operate(b, 'Resume canary ' + r.name, 'POST', '/admin/canary/resume', { canary: r.name, confirm: true }); }), 'canary-resume')
+            : btn('Emergency stop', 'danger', confirmThen('Emergency stop canary ' + r.name + '?', 'All traffic goes to stable and the canary stays locked until resumed.', 'Emergency stop', function (b) { operate(b, 'Emergency stop ' + r.name, 'POST', '/admin/canary/emergency-stop', { canary: r.name }); }), 'canary-emergency-stop');
         }],
       ]),
     ].filter(Boolean);
