@@ -181,6 +181,9 @@ async function story() {
   await waitFor('the high-latency incident to resolve', () => monitor.incidents.get(latency.id)?.status === 'resolved', 30_000);
   await waitFor('the fallback to be reverted', () => !reranker.stats().forced, 10_000);
   say.step(`back to normal · ${snapshot()}`);
+  await admin('POST', `/admin/incidents/${encodeURIComponent(latency.id)}/notes`, {
+    text: 'Cross-encoder GPU node throttled; the hybrid fallback carried traffic until it recovered.',
+  });
 
   say.phase(3, 4, 'Fault: the cache storage fails on every read and write');
   faults.cacheBroken = true;
@@ -194,6 +197,7 @@ async function story() {
   await admin('POST', '/admin/cache/enable', { cache: 'search' });
   await waitFor('the cache-failure incident to resolve', () => monitor.incidents.get(cacheIncident.id)?.status === 'resolved', 30_000);
   say.step(`back to normal · ${snapshot()}`);
+  await admin('POST', `/admin/incidents/${encodeURIComponent(cacheIncident.id)}/notes`, { text: 'Cache node replaced; cache re-enabled by demo-operator.' });
 
   say.phase(4, 4, 'Post-mortems (GET /admin/incidents/:id/postmortem)');
   for (const incident of [latency, cacheIncident]) {

@@ -69,7 +69,9 @@ if (args.once) {
     return res.json();
   };
   const queries = ['tent', 'stove', 'compass', 'socks', 'rain jacket'];
-  await Promise.all(Array.from({ length: 100 }, (_, i) => fetch(`${address}/search?q=${encodeURIComponent(queries[i % queries.length])}`).then((r) => r.json())));
+  for (let batch = 0; batch < 10; batch++) {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => fetch(`${address}/search?q=${encodeURIComponent(queries[i % queries.length])}`).then((r) => r.json())));
+  }
 
   await admin('POST', '/admin/incidents/detect', {});
   const { slos } = await admin('GET', '/stats/slo');

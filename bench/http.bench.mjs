@@ -1,0 +1,107 @@
+// Requests per second of a hello-world app, plain vs with firebreak recording
+// vs the usual prom-client alternative, for Express and Fastify. Each server
+// runs in its own process; autocannon drives it from this one over 127.0.0.1.
+// Runs are interleaved (the order rotates every round) so drift in machine
+// load hits every variant alike; medians of the rounds are compared. Server
+// CPU time per request is printed beside req/s: on a busy machine it is the
+// steadier of the two.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const title = 'HTTP recording overhead: hello-world req/s, plain vs firebreak vs prom-client (autocannon)';
+export const order = 60;
+
+const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
+const ROUNDS = Number(process.env.FIREBREAK_BENCH_HTTP_ROUNDS ?? 5);
+const SECONDS = Number(process.env.FIREBREAK_BENCH_HTTP_SECONDS ?? 1);
+const CONNECTIONS = 32;
+
+const FRAMEWORKS = [
+  { name: 'express', competitor: 'express-prom-bundle' },
+  { name: 'fastify', competitor: 'prom-client onResponse hook' },
+];
+const KINDS = ['plain', 'firebreak', 'competitor'];
+
+function startServer(variant) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SERVER, variant], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /READY (\d+)/.exec(out);
+      if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}/hello/world` });
+    });
+    child.on('exit', (code) => reject(new Error(`${variant} server exited with ${code}`)));
+  });
+}
+
+function cpuMicros(child) {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m.cpuMicros));
+    child.send('cpu');
+  });
+}
+
+function load(url, seconds) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections: CONNECTIONS, duration: seconds }, (err, result) => {
+      if (err) reject(err);
+      else if (result.errors > 0 || result.non2xx > 0) reject(new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx`));
+      else resolve(result);
+    });
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function pad(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')).join('\n');
+}
+
+const pct = (v) => `${(v * 100).toFixed(1)} %`;
+
+export default async function http(ctx) {
+  ctx.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per variant; medians`);
+  for (const fw of FRAMEWORKS) {
+    const servers = {};
+    try {
+      for (const kind of KINDS) servers[kind] = await startServer(`${fw.name}-${kind}`);
+      // Warm-up: JIT and connection set-up, not measured.
+      for (const kind of KINDS) await load(servers[kind].url, 0.5);
+      const rps = { plain: [], firebreak: [], competitor: [] };
+      const cpu = { plain: [], firebreak: [], competitor: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        for (let i = 0; i < KINDS.length; i++) {
+          const kind = KINDS[(i + round) % KINDS.length];
+          const { child, url } = servers[kind];
+          const before = await cpuMicros(child);
+          const result = await load(url, SECONDS);
+          const after = await cpuMicros(child);
+          // Completed requests over the measured time (autocannon's per-second average drops partial seconds).
+          rps[kind].push(result.requests.total / result.duration);
+          cpu[kind].push((after - before) / result.requests.total);
+        }
+      }
+      const plainRps = median(rps.plain);
+      const plainCpu = median(cpu.plain);
+      const rows = [['variant', 'req/s', 'vs plain', 'CPU µs/req', 'vs plain', 'req/s by round']];
+      for (const kind of KINDS) {
+        const label = kind === 'competitor' ? fw.competitor : kind;
+        const r = median(rps[kind]);
+        const c = median(cpu[kind]);
+        rows.push([`${fw.name} ${label}`, Math.round(r), pct(r / plainRps), c.toFixed(1), pct(c / plainCpu), rps[kind].map((v) => Math.round(v)).join(' ')]);
+      }
+      ctx.log('');
+      ctx.log(pad(rows));
+      ctx.target(`${fw.name}: firebreak req/s vs plain`, { value: median(rps.firebreak) / plainRps, limit: 0.95, better: 'higher', format: pct });
+    } finally {
+      for (const s of Object.values(servers)) s.child.kill();
+    }
+  }
+}

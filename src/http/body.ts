@@ -1,0 +1,166 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { HttpError } from './errors.js';
+import { sanitizeJson } from './safe-json.js';
+
+/**
+ * A readable byte stream, as `IncomingMessage` is.
+ *
+ * @example
+ * ```ts
+ * const source: BodySource = { kind: 'stream', stream: req as ByteStream };
+ * ```
+ */
+export interface ByteStream {
+  on(event: 'data', fn: (chunk: Buffer | string) => void): unknown;
+  on(event: 'end', fn: () => void): unknown;
+  on(event: 'error', fn: (err: Error) => void): unknown;
+  removeListener(event: string, fn: (...args: never[]) => void): unknown;
+  pause(): unknown;
+}
+
+/**
+ * Where a request body comes from: the unread stream, bytes a framework
+ * already buffered, a value a host body-parser already parsed, or nothing.
+ *
+ * @example
+ * ```ts
+ * const source: BodySource = req.readableEnded ? { kind: 'parsed', value: req.body } : { kind: 'stream', stream: req };
+ * ```
+ */
+export type BodySource =
+  | { kind: 'stream'; stream: ByteStream }
+  | { kind: 'bytes'; bytes: Buffer | string }
+  | { kind: 'parsed'; value: unknown }
+  | { kind: 'none' };
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/**
+ * True for `application/json` and `application/<anything>+json`, with or without parameters.
+ *
+ * @example
+ * ```ts
+ * isJsonMediaType('application/json; charset=utf-8'); // true
+ * isJsonMediaType('text/plain'); // false
+ * ```
+ */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const semi = contentType.indexOf(';');
+  const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  if (type === 'application/json') return true;
+  return type.startsWith('application/') && type.endsWith('+json');
+}
+
+function tooLarge(limit: number): HttpError {
+  // Close the connection: the rest of an oversized body is not worth reading.
+  return new HttpError('PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes`, { limitBytes: limit }, { connection: 'close' });
+}
+
+function unsupported(contentType: string | undefined): HttpError {
+  return new HttpError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Request body must be JSON (Content-Type: application/json), got ${contentType === undefined ? 'no Content-Type' : JSON.stringify(contentType)}`,
+    { contentType: contentType ?? null },
+  );
+}
+
+function declaredLength(headers: IncomingHttpHeaders): number | undefined {
+  const raw = headers['content-length'];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+function readStream(stream: ByteStream, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      stream.removeListener('data', onData);
+      stream.removeListener('end', onEnd);
+      stream.removeListener('error', onError);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += buf.length;
+      if (size > limit) {
+        cleanup();
+        // Stop pulling bytes into memory; the 413 response closes the connection
+        // (Node discards whatever is still in flight).
+        stream.pause();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(buf);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
+}
+
+function parseBytes(bytes: Buffer | string): unknown {
+  let text: string;
+  try {
+    text = typeof bytes === 'string' ? bytes : decoder.decode(bytes);
+  } catch {
+    throw new HttpError('INVALID_JSON', 'Request body is not valid UTF-8');
+  }
+  if (text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new HttpError('INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`);
+  }
+  return sanitizeJson(value);
+}
+
+/**
+ * Reads a JSON request body: at most `limit` bytes (else 413), only with a
+ * JSON content type (else 415), parsed into null-prototype objects with
+ * `__proto__`/`constructor`/`prototype` keys refused (400). An empty body
+ * reads as `undefined`, so `curl -X POST` without `-d` works.
+ *
+ * @example
+ * ```ts
+ * const body = await readJsonBody({ kind: 'stream', stream: req }, req.headers, 16_384);
+ * ```
+ */
+export async function readJsonBody(source: BodySource, headers: IncomingHttpHeaders, limit: number): Promise<unknown> {
+  if (source.kind === 'none') return undefined;
+  const contentType = headers['content-type'];
+  const length = declaredLength(headers);
+  if (length !== undefined && length > limit) throw tooLarge(limit);
+  const announcesBody = (length !== undefined && length > 0) || headers['transfer-encoding'] !== undefined;
+  // Refuse a mislabelled body before reading it (a form post, text/plain…).
+  if (announcesBody && contentType !== undefined && !isJsonMediaType(contentType)) throw unsupported(contentType);
+
+  let bytes: Buffer | string;
+  if (source.kind === 'stream') bytes = await readStream(source.stream, limit);
+  else if (source.kind === 'bytes') bytes = source.bytes;
+  else {
+    const v = source.value;
+    if (typeof v === 'string' || Buffer.isBuffer(v)) bytes = v;
+    else if (v === undefined || v === null) return undefined;
+    else {
+      // A host parser (express.json()) got there first: its size limit applied; hold ours too.
+      if (!isJsonMediaType(contentType)) throw unsupported(contentType);
+      if (JSON.stringify(v).length > limit) throw tooLarge(limit);
+      return sanitizeJson(v);
+    }
+  }
+  if (Buffer.byteLength(bytes) > limit) throw tooLarge(limit);
+  if (bytes.length === 0) return undefined;
+  if (!isJsonMediaType(contentType)) throw unsupported(contentType);
+  return parseBytes(bytes);
+}
