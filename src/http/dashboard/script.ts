@@ -438,7 +438,7 @@ export const DASHBOARD_JS = String.raw`
         ['Cache', function (r) { return r.name; }],
         ['State', function (r) { return pill(r.disabled === true || r.enabled === false ? 'disabled' : 'enabled'); }],
         ['Size', function (r) { return num(r.size) === null ? '' : r.size; }],
-        ['Hit rate', function (r) { return fmtPct(r.hitRate, 1); }],
+        ['Hit rate (since start)', function (r) { return fmtPct(r.hitRate, 1); }],
         ['', function (r) {
           var off = r.disabled === true || r.enabled === false;
           var box = h('div', { class: 'row' });
