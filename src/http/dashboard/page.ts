@@ -4,7 +4,14 @@ import { parseConfig } from '../../config.js';
 import { DASHBOARD_CSS } from './styles.js';
 import { DASHBOARD_JS } from './script.js';
 
-/** Options of the dashboard page. */
+/**
+ * Options of the dashboard page (also the `dashboard` option of a router mount).
+ *
+ * @example
+ * ```ts
+ * app.use(firebreakRouter(monitor, { auth, dashboard: { pollMs: 2000, title: 'search-api' } }));
+ * ```
+ */
 export const dashboardOptionsSchema = z.strictObject({
   /** Page title (also the heading). */
   title: z.string().min(1).max(100).default('firebreak'),
@@ -14,10 +21,24 @@ export const dashboardOptionsSchema = z.strictObject({
   historySize: z.number().int().min(10).max(2000).default(120),
 });
 
-/** Options accepted by {@link dashboardPage}. */
+/**
+ * Options accepted by {@link dashboardPage}.
+ *
+ * @example
+ * ```ts
+ * const opts: DashboardOptions = { pollMs: 10_000 };
+ * ```
+ */
 export type DashboardOptions = z.input<typeof dashboardOptionsSchema>;
 
-/** The page and the headers to send with it. */
+/**
+ * The page and the headers to send with it.
+ *
+ * @example
+ * ```ts
+ * const { html, headers } = dashboardPage();
+ * ```
+ */
 export interface DashboardPage {
   /** The complete HTML document: inline CSS and JS, no external assets. */
   html: string;
@@ -48,10 +69,15 @@ function escapeHtml(text: string): string {
  * inline event handlers, no `eval`), so the page is static and cacheable by
  * the route: build it once at mount time.
  *
+ * Routers mount it at `GET /dashboard`; serving it yourself (behind your own
+ * auth, say) works as long as the firebreak routes are under the same path
+ * prefix, because the page calls `<prefix>/stats/*` and `<prefix>/admin/*`.
+ *
  * @example
  * ```ts
+ * import { dashboardPage } from 'firebreak/http';
  * const page = dashboardPage({ pollMs: 5000 });
- * app.get('/dashboard', (_req, res) => res.set(page.headers).send(page.html));
+ * app.get('/ops/dashboard', (_req, res) => res.set(page.headers).send(page.html));
  * ```
  */
 export function dashboardPage(options: DashboardOptions = {}): DashboardPage {
