@@ -23,6 +23,11 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /**
  * An error that ends the CLI with a given exit code and a message for stderr.
  * `body` is what `--json` prints on stderr instead of the message.
+ *
+ * @example
+ * ```ts
+ * throw new CliError(EXIT.requestFailed, 'UNREACHABLE', 'cannot reach http://127.0.0.1:3000: connection refused');
+ * ```
  */
 export class CliError extends Error {
   readonly exitCode: ExitCode;
@@ -36,7 +41,14 @@ export class CliError extends Error {
   }
 }
 
-/** A command-line mistake (exit 2). */
+/**
+ * A command-line mistake (exit 2).
+ *
+ * @example
+ * ```ts
+ * if (notes.trim() === '') throw usageError('--notes must not be empty');
+ * ```
+ */
 export function usageError(message: string): CliError {
   return new CliError(EXIT.usage, 'USAGE', message);
 }

@@ -47,6 +47,11 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 /**
  * Makes server-supplied text safe for a terminal: control characters
  * (escape sequences could rewrite the screen or the title) become `?`.
+ *
+ * @example
+ * ```ts
+ * clean('evil\u001b[2J'); // 'evil?[2J'
+ * ```
  */
 export function clean(text: unknown): string {
   if (text === null || text === undefined) return '';
@@ -102,7 +107,14 @@ export function table<R>(rows: readonly R[], columns: readonly Column<R>[], pain
   return `${lines.join('\n')}\n`;
 }
 
-/** `key: value` lines with aligned keys; undefined values are skipped. */
+/**
+ * `key: value` lines with aligned keys; undefined values are skipped.
+ *
+ * @example
+ * ```ts
+ * out.write(fields([['Type', incident.type], ['Root cause', incident.rootCause]], paint));
+ * ```
+ */
 export function fields(entries: ReadonlyArray<readonly [string, string | undefined]>, paint: Paint): string {
   const shown = entries.filter((e): e is readonly [string, string] => e[1] !== undefined && e[1] !== '');
   const w = Math.max(0, ...shown.map(([k]) => k.length));

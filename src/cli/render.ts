@@ -12,7 +12,14 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The array in an answer: the body itself, or its first array-valued field among `keys`. */
+/**
+ * The array in an answer: the body itself, or its first array-valued field among `keys`.
+ *
+ * @example
+ * ```ts
+ * listOf({ incidents: [{ id: 'inc_1' }] }, 'incidents'); // [{ id: 'inc_1' }]
+ * ```
+ */
 export function listOf(body: unknown, ...keys: string[]): Obj[] {
   if (Array.isArray(body)) return body.filter(isObj);
   if (isObj(body)) {
@@ -46,7 +53,14 @@ function bool(o: Obj, ...keys: string[]): boolean | undefined {
   return undefined;
 }
 
-/** `95ms`, `42s`, `3m 05s`, `2h 10m`, `3d 4h`. */
+/**
+ * A duration for humans: `95ms`, `42s`, `3m 05s`, `2h 10m`, `3d 4h`.
+ *
+ * @example
+ * ```ts
+ * duration(185_000); // '3m 05s'
+ * ```
+ */
 export function duration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '';
   if (ms < 0) ms = 0;
