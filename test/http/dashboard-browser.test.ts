@@ -183,7 +183,18 @@ describe('dashboard in chromium', () => {
     await page.click('#confirm-ok');
     await expect.poll(() => page.locator('[data-group="canaries"] [data-control="new-index"]').innerText()).toContain('STOPPED');
 
+    // Kill switch and model fallback.
+    await page.locator('[data-group="features"] [data-action="feature-disable"]').click();
+    await page.click('#confirm-ok');
+    await expect.poll(() => page.locator('[data-group="features"] [data-control="rerank"]').innerText()).toContain('DISABLED');
+    expect(monitor.controls.features.get('rerank')?.isEnabled()).toBe(false);
+    await page.locator('[data-group="fallbacks"] [data-action="model-fallback"]').click();
+    await page.click('#confirm-ok');
+    await expect.poll(() => page.locator('[data-group="fallbacks"] [data-control="reranker"]').innerText()).toContain('FORCED');
+
     await card.locator('details.timeline summary').click();
+    // Toasts fade on their own; clear them so the screenshot shows the tables.
+    await page.locator('.toast').evaluateAll((nodes) => nodes.forEach((n) => (n as unknown as { remove(): void }).remove()));
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
 
