@@ -44,3 +44,5 @@ export type { RouteSpec, RouteContext, RouteResult, RouteAccess, AnyRoute } from
 export { NOT_FOUND_ROUTE, ABORTED_STATUS } from './recording.js';
 export { decideRateLimit, limiterSchema, rateLimitOptionsSchema } from './rate-limit.js';
 export type { LimiterLike, RateLimitDecision, RateLimitHelperStats } from './rate-limit.js';
+export { dashboardPage, dashboardOptionsSchema } from './dashboard/page.js';
+export type { DashboardOptions, DashboardPage } from './dashboard/page.js';

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
+import { dashboardOptionsSchema } from './dashboard/page.js';
 
 /**
  * Roles, weakest first: `operator` can do everything `read` can.
@@ -212,6 +213,11 @@ export const httpOptionsSchema = z.strictObject({
    * progress), so a flood of probes cannot turn into a flood of database pings.
    */
   readyCacheMs: z.number().int().nonnegative().max(60_000).default(1_000),
+  /**
+   * `GET /dashboard`: `true` (default) serves the operator page, `false` answers 404,
+   * an object sets its options (`pollMs`, `title`, `historySize`).
+   */
+  dashboard: z.union([z.boolean(), dashboardOptionsSchema]).default(true),
   /** Admin calls kept in the in-memory audit log (oldest dropped first, drops counted). */
   auditLimit: z.number().int().positive().max(100_000).default(1_000),
   /** Called with every audit entry (e.g. to ship it to the host's logs); errors are contained. */

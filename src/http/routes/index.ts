@@ -2,6 +2,7 @@ import type { AnyRoute } from '../route.js';
 import { actionRoutes } from './actions.js';
 import { auditRoutes } from './audit.js';
 import { controlRoutes } from './controls.js';
+import { dashboardRoutes } from './dashboard.js';
 import { healthRoutes } from './health.js';
 import { incidentRoutes } from './incidents.js';
 import { statsRoutes } from './stats.js';
@@ -14,4 +15,5 @@ export const builtinRoutes: readonly AnyRoute[] = [
   ...incidentRoutes,
   ...actionRoutes,
   ...auditRoutes,
+  ...dashboardRoutes,
 ];

@@ -1,0 +1,340 @@
+/**
+ * Human renderings of the admin API's answers. The readers are tolerant
+ * (a missing field prints as blank) because the CLI may talk to a newer or
+ * older server than itself; `--json` prints the answers untouched.
+ */
+import { clean, fields, table, type Colour, type Column, type Paint } from './output.js';
+import type { EmergencyRefRow } from './emergency-ref.js';
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The array in an answer: the body itself, or its first array-valued field among `keys`.
+ *
+ * @example
+ * ```ts
+ * listOf({ incidents: [{ id: 'inc_1' }] }, 'incidents'); // [{ id: 'inc_1' }]
+ * ```
+ */
+export function listOf(body: unknown, ...keys: string[]): Obj[] {
+  if (Array.isArray(body)) return body.filter(isObj);
+  if (isObj(body)) {
+    for (const k of keys) {
+      const v = body[k];
+      if (Array.isArray(v)) return v.filter(isObj);
+    }
+  }
+  return [];
+}
+
+function str(o: Obj, ...keys: string[]): string | undefined {
+  for (const k of keys) {
+    const v = o[k];
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  }
+  return undefined;
+}
+
+function num(o: Obj, ...keys: string[]): number | undefined {
+  for (const k of keys) {
+    const v = o[k];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return undefined;
+}
+
+function bool(o: Obj, ...keys: string[]): boolean | undefined {
+  for (const k of keys) if (typeof o[k] === 'boolean') return o[k] as boolean;
+  return undefined;
+}
+
+/**
+ * A duration for humans: `95ms`, `42s`, `3m 05s`, `2h 10m`, `3d 4h`.
+ *
+ * @example
+ * ```ts
+ * duration(185_000); // '3m 05s'
+ * ```
+ */
+export function duration(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '';
+  if (ms < 0) ms = 0;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+function time(at: number | undefined): string {
+  return at === undefined ? '' : new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+const STATUS_COLOUR: Record<string, Colour> = {
+  ok: 'green',
+  warning: 'yellow',
+  breach: 'red',
+  'no-data': 'gray',
+  open: 'red',
+  acknowledged: 'yellow',
+  mitigating: 'cyan',
+  resolved: 'green',
+  done: 'green',
+  failed: 'red',
+  pending: 'gray',
+  reverted: 'magenta',
+  succeeded: 'green',
+  success: 'green',
+  timeout: 'red',
+  noop: 'gray',
+  'no-op': 'gray',
+};
+
+const SEVERITY_COLOUR: Record<string, Colour> = { critical: 'red', high: 'red', medium: 'yellow', low: 'blue' };
+
+function sloValue(o: Obj): string {
+  const v = num(o, 'value');
+  if (v === undefined) return '—';
+  return str(o, 'unit') === 'ms' ? `${v < 10 ? v.toFixed(2) : Math.round(v)} ms` : `${(v * 100).toFixed(2)}%`;
+}
+
+function sloTarget(o: Obj): string {
+  const t = num(o, 'target');
+  if (t === undefined) return '';
+  const op = str(o, 'direction') === 'min' ? '≥' : '≤';
+  return str(o, 'unit') === 'ms' ? `${op} ${t} ms` : `${op} ${(t * 100).toFixed(2)}%`;
+}
+
+/** The SLO table of `status`. */
+export function renderSlos(body: unknown, paint: Paint): string {
+  const slos = listOf(body, 'slos');
+  if (slos.length === 0) return 'No SLOs configured.\n';
+  const cols: Column<Obj>[] = [
+    { header: 'SLO', value: (o) => str(o, 'name') ?? '' },
+    { header: 'KIND', value: (o) => str(o, 'kind') ?? '' },
+    { header: 'VALUE', value: sloValue, align: 'right' },
+    { header: 'TARGET', value: sloTarget },
+    { header: 'STATUS', value: (o) => str(o, 'status') ?? '', colour: (o) => STATUS_COLOUR[str(o, 'status') ?? ''] },
+    { header: 'SAMPLES', value: (o) => str(o, 'samples') ?? '', align: 'right' },
+    {
+      header: 'BUDGET LEFT',
+      value: (o) => {
+        const b = num(o, 'errorBudgetRemaining');
+        return b === undefined ? '' : `${(b * 100).toFixed(1)}%`;
+      },
+      align: 'right',
+    },
+  ];
+  return table(slos, cols, paint);
+}
+
+function age(o: Obj, now: number): string {
+  const given = num(o, 'ageMs');
+  if (given !== undefined) return duration(given);
+  const opened = num(o, 'openedAt');
+  return opened === undefined ? '' : duration((num(o, 'resolvedAt') ?? now) - opened);
+}
+
+function acknowledged(o: Obj): string {
+  const flag = bool(o, 'acknowledged');
+  const at = num(o, 'acknowledgedAt');
+  if (flag === false || (flag === undefined && at === undefined)) return 'no';
+  const by = str(o, 'acknowledgedBy');
+  return by === undefined ? 'yes' : `yes (${by})`;
+}
+
+/** Incidents as a table (`status`, `active`). */
+export function renderIncidents(list: Obj[], now: number, paint: Paint, empty = 'No open incidents.'): string {
+  if (list.length === 0) return `${paint('green', empty)}\n`;
+  const cols: Column<Obj>[] = [
+    { header: 'ID', value: (o) => str(o, 'id') ?? '' },
+    { header: 'TYPE', value: (o) => str(o, 'type') ?? '' },
+    { header: 'SEVERITY', value: (o) => str(o, 'severity') ?? '', colour: (o) => SEVERITY_COLOUR[str(o, 'severity') ?? ''] },
+    { header: 'PRI', value: (o) => str(o, 'priority') ?? '' },
+    { header: 'STATUS', value: (o) => str(o, 'status') ?? '', colour: (o) => STATUS_COLOUR[str(o, 'status') ?? ''] },
+    { header: 'AGE', value: (o) => age(o, now), align: 'right' },
+    { header: 'ACK', value: acknowledged },
+    { header: 'SUMMARY', value: (o) => str(o, 'summary') ?? '', max: 70 },
+  ];
+  return table(list, cols, paint);
+}
+
+/** One incident in full: fields, timeline, notes and action items (`show`). */
+export function renderIncident(body: unknown, now: number, paint: Paint): string {
+  const o = isObj(body) && isObj(body['incident']) ? body['incident'] : isObj(body) ? body : {};
+  const opened = num(o, 'openedAt');
+  const sev = str(o, 'severity') ?? '';
+  const status = str(o, 'status') ?? '';
+  const signal = (s: unknown): string | undefined => {
+    if (!isObj(s)) return undefined;
+    const unit = str(s, 'unit');
+    const v = num(s, 'value');
+    const shown = v === undefined ? '' : unit === 'ratio' ? `${(v * 100).toFixed(2)}%` : unit === 'ms' ? `${Math.round(v)} ms` : String(v);
+    const th = num(s, 'threshold');
+    return `${str(s, 'name') ?? ''} ${shown}${th === undefined ? '' : ` (threshold ${unit === 'ratio' ? `${(th * 100).toFixed(2)}%` : th})`}`;
+  };
+  let out = `${paint('bold', `Incident ${clean(str(o, 'id') ?? '?')}`)}  ${paint(SEVERITY_COLOUR[sev] ?? 'bold', sev.toUpperCase())} ${clean(str(o, 'priority') ?? '')}  ${paint(STATUS_COLOUR[status] ?? 'bold', status)}\n`;
+  out += fields(
+    [
+      ['Summary', str(o, 'summary')],
+      ['Type', str(o, 'type')],
+      ['Scope', str(o, 'scope')],
+      ['Source', str(o, 'source')],
+      ['Opened', opened === undefined ? undefined : `${time(opened)} (${age(o, now)} ago)`],
+      ['Acknowledged', num(o, 'acknowledgedAt') === undefined ? 'no' : `${time(num(o, 'acknowledgedAt'))} by ${str(o, 'acknowledgedBy') ?? '?'}`],
+      ['Resolved', num(o, 'resolvedAt') === undefined ? undefined : `${time(num(o, 'resolvedAt'))} by ${str(o, 'resolvedBy') ?? '?'}`],
+      ['Duration', duration(num(o, 'durationMs'))],
+      ['Signal at open', signal(o['signalAtOpen'])],
+      ['Signal peak', signal(o['signalPeak'])],
+      ['Root cause', str(o, 'rootCause')],
+    ],
+    paint,
+  );
+  const timeline = listOf(o['timeline']);
+  if (timeline.length > 0) {
+    out += `\n${paint('bold', 'Timeline')}\n`;
+    out += table(
+      timeline,
+      [
+        { header: 'AT', value: (e) => (opened === undefined ? time(num(e, 'at')) : `+${duration((num(e, 'at') ?? opened) - opened) || '0ms'}`), align: 'right' },
+        { header: 'KIND', value: (e) => str(e, 'kind') ?? '' },
+        { header: 'BY', value: (e) => str(e, 'by') ?? '' },
+        { header: 'MESSAGE', value: (e) => str(e, 'message') ?? '', max: 90 },
+      ],
+      paint,
+    );
+  }
+  const notes = Array.isArray(o['notes']) ? (o['notes'] as unknown[]).filter((n) => typeof n === 'string') : [];
+  if (notes.length > 0) out += `\n${paint('bold', 'Notes')}\n${notes.map((n) => `- ${clean(n)}`).join('\n')}\n`;
+  const items = listOf(o['actionItems']);
+  if (items.length > 0) {
+    out += `\n${paint('bold', 'Action items')}\n`;
+    out += items.map((i) => `- [${bool(i, 'done') === true ? 'x' : ' '}] ${clean(str(i, 'text') ?? '')}${str(i, 'owner') === undefined ? '' : ` (${clean(str(i, 'owner'))})`}`).join('\n') + '\n';
+  }
+  return out;
+}
+
+function seconds(o: Obj): string {
+  const s = num(o, 'estimatedSeconds', 'estimatedTimeSeconds');
+  return s === undefined ? '' : duration(s * 1000);
+}
+
+/** An incident's procedure steps (`procedures`). */
+export function renderProcedures(body: unknown, paint: Paint): string {
+  const steps = listOf(body, 'steps', 'procedures');
+  if (steps.length === 0) return 'No procedure steps for this incident (no playbook for its type).\n';
+  let n = 0;
+  return table(
+    steps,
+    [
+      { header: '#', value: (o) => str(o, 'step', 'index') ?? String(++n), align: 'right' },
+      { header: 'ACTION', value: (o) => str(o, 'actionId', 'action', 'id') ?? '' },
+      { header: 'TITLE', value: (o) => str(o, 'title') ?? '', max: 40 },
+      { header: 'EST', value: seconds, align: 'right' },
+      { header: 'MODE', value: (o) => str(o, 'mode') ?? (bool(o, 'auto') === true ? 'auto' : bool(o, 'auto') === false ? 'manual' : '') },
+      { header: 'CONFIRM', value: (o) => (bool(o, 'requiresConfirm') === true ? 'yes' : '') },
+      { header: 'STATUS', value: (o) => str(o, 'status') ?? '', colour: (o) => STATUS_COLOUR[str(o, 'status') ?? ''] },
+      { header: 'VERIFY', value: (o) => str(o, 'verification', 'verify') ?? '', max: 50 },
+    ],
+    paint,
+  );
+}
+
+/** The registered actions (`actions`). */
+export function renderActions(body: unknown, paint: Paint): string {
+  const actions = listOf(body, 'actions');
+  if (actions.length === 0) return 'No actions registered.\n';
+  return table(
+    actions,
+    [
+      { header: 'ID', value: (o) => str(o, 'id') ?? '' },
+      { header: 'TITLE', value: (o) => str(o, 'title') ?? '', max: 45 },
+      { header: 'RISK', value: (o) => str(o, 'risk') ?? '', colour: (o) => (str(o, 'risk') === 'risky' ? 'yellow' : undefined) },
+      { header: 'CONFIRM', value: (o) => (bool(o, 'requiresConfirm') === true ? 'yes' : '') },
+      { header: 'REVERT', value: (o) => (bool(o, 'revertible') === true ? 'yes' : bool(o, 'revertible') === false ? 'no' : '') },
+      { header: 'EST', value: seconds, align: 'right' },
+    ],
+    paint,
+  );
+}
+
+/** The result of `execute`. */
+export function renderExecution(body: unknown, paint: Paint): string {
+  const o = isObj(body) && isObj(body['execution']) ? body['execution'] : isObj(body) ? body : {};
+  const status = str(o, 'outcome', 'status') ?? 'done';
+  const head = `${paint('bold', `Action ${clean(str(o, 'actionId', 'action') ?? '')}`)}: ${paint(STATUS_COLOUR[status] ?? 'bold', status)}\n`;
+  return (
+    head +
+    fields(
+      [
+        ['Execution', str(o, 'id', 'executionId')],
+        ['Incident', str(o, 'incidentId')],
+        ['By', str(o, 'by')],
+        ['Took', duration(num(o, 'durationMs'))],
+        ['Result', str(o, 'message', 'summary')],
+        ['Error', str(o, 'error')],
+        ['Params', isObj(o['params']) && Object.keys(o['params']).length > 0 ? JSON.stringify(o['params']) : undefined],
+      ],
+      paint,
+    )
+  );
+}
+
+/** What `detect` found: SLO transitions and incident changes (opened, escalated, resolved…). */
+export function renderDetect(body: unknown, now: number, paint: Paint): string {
+  const o = isObj(body) ? body : {};
+  const transitions = listOf(o, 'transitions');
+  let out = `Evaluation ran${num(o, 'at') === undefined ? '' : ` at ${time(num(o, 'at'))}`}.\n`;
+  if (transitions.length === 0) out += 'No SLO status changed.\n';
+  else {
+    out += table(
+      transitions,
+      [
+        { header: 'SLO', value: (t) => str(t, 'slo') ?? '' },
+        { header: 'FROM', value: (t) => str(t, 'from') ?? '', colour: (t) => STATUS_COLOUR[str(t, 'from') ?? ''] },
+        { header: 'TO', value: (t) => str(t, 'to') ?? '', colour: (t) => STATUS_COLOUR[str(t, 'to') ?? ''] },
+      ],
+      paint,
+    );
+  }
+  const changes = isObj(o['incidents']) ? o['incidents'] : {};
+  let changed = 0;
+  for (const kind of ['opened', 'reopened', 'escalated', 'deescalated', 'resolved', 'overdue']) {
+    const list = listOf(changes[kind]);
+    if (list.length === 0) continue;
+    changed += list.length;
+    out += `\n${paint('bold', `Incidents ${kind} (${list.length})`)}\n${renderIncidents(list, now, paint)}`;
+  }
+  if (changed === 0) out += 'No incident opened, escalated or resolved.\n';
+  return out;
+}
+
+/** One-line confirmation of a lifecycle change (`ack`, `resolve`). */
+export function renderChange(verb: string, body: unknown, paint: Paint): string {
+  const o = isObj(body) && isObj(body['incident']) ? body['incident'] : isObj(body) ? body : {};
+  const status = str(o, 'status') ?? '';
+  return `Incident ${clean(str(o, 'id') ?? '')} ${verb}: ${paint(STATUS_COLOUR[status] ?? 'bold', status)}${str(o, 'summary') === undefined ? '' : ` — ${clean(str(o, 'summary'))}`}\n`;
+}
+
+/** The playbook quick-reference table (`emergency-ref`). */
+export function renderEmergencyRef(rows: readonly EmergencyRefRow[], paint: Paint): string {
+  return table(
+    rows,
+    [
+      { header: 'INCIDENT TYPE', value: (r) => r.type },
+      { header: 'SEVERITY', value: (r) => r.severity, colour: (r) => SEVERITY_COLOUR[r.severity] },
+      { header: 'PRIMARY ACTION', value: (r) => r.primary, max: 70 },
+      { header: 'SECONDARY ACTION', value: (r) => r.secondary, max: 70 },
+      { header: 'EST. TIME', value: (r) => (r.estimatedSeconds === null ? '?' : duration(r.estimatedSeconds * 1000)), align: 'right' },
+    ],
+    paint,
+  );
+}

@@ -1,0 +1,326 @@
+/**
+ * The built `firebreak` CLI (dist/cli.js, as npm installs it) against a real
+ * server on 127.0.0.1: every command, `--json`, and the exit codes
+ * 0 ok / 1 request failed / 2 usage / 3 auth. `npm test` builds first.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createHandler } from '../../src/adapters/node-http.js';
+import { createMonitor, type Monitor } from '../../src/monitor.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = `${root}dist/cli.js`;
+const OPERATOR = 'operator-token-0123456789';
+const READER = 'reader-token-0123456789abc';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI with only the environment given (no FIREBREAK_* leaking in from the shell). */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let server: Server;
+let base: string;
+let monitor: Monitor;
+let clock: ManualClock;
+let rebuilds: unknown[];
+let asOperator: Record<string, string>;
+
+beforeAll(() => {
+  expect(existsSync(CLI), 'dist/cli.js is missing: run `npm run build` first').toBe(true);
+});
+
+beforeEach(async () => {
+  clock = new ManualClock();
+  monitor = createMonitor({
+    service: 'cli-test',
+    clock,
+    preset: 'runbook',
+    slos: [
+      { name: 'latency-p95', kind: 'latency', quantile: 0.95, thresholdMs: 800 },
+      { name: 'availability', kind: 'success-rate', objective: 0.995 },
+    ],
+    detectors: [
+      { kind: 'cpu', enabled: false },
+      { kind: 'event-loop-delay', enabled: false },
+      { kind: 'memory', enabled: false },
+    ],
+    incidents: { forMs: 10_000, clearForMs: 60_000 },
+  });
+  monitor.fallback('reranker', { primary: async () => 'cross-encoder', fallback: async () => 'hybrid' });
+  monitor.cache('search', { max: 10 });
+  rebuilds = [];
+  monitor.actions.register({
+    id: 'index.rebuild',
+    title: 'Rebuild index',
+    estimatedSeconds: 1800,
+    risk: 'risky',
+    requiresConfirm: true,
+    params: z.strictObject({ shards: z.number(), reason: z.string() }),
+    execute: ({ params }) => {
+      rebuilds.push(params);
+      return { message: `rebuilt ${params.shards} shards` };
+    },
+  });
+  const handler = createHandler(monitor, {
+    auth: { tokens: [{ name: 'alice', token: OPERATOR, role: 'operator' }, { name: 'bob', token: READER, role: 'read' }] },
+  });
+  server = createServer((req, res) => handler(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  asOperator = { FIREBREAK_URL: base, FIREBREAK_TOKEN: OPERATOR };
+});
+
+afterEach(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  monitor.stop();
+});
+
+/** Slow traffic, held past `forMs`: the next evaluation opens a high-latency incident. */
+function latencySpike(): void {
+  for (let i = 0; i < 50; i++) monitor.recordRequest({ route: 'GET /search', durationMs: 2600, status: 200 });
+  monitor.evaluate(); // the condition starts pending
+  clock.advance(11_000);
+  for (let i = 0; i < 50; i++) monitor.recordRequest({ route: 'GET /search', durationMs: 2600, status: 200 });
+}
+
+function openIncident(): string {
+  latencySpike();
+  monitor.evaluate();
+  const [incident] = monitor.incidents.list({ status: 'active' });
+  expect(incident?.type).toBe('high-latency');
+  return incident!.id;
+}
+
+describe('firebreak CLI: usage (exit 2) and help (exit 0)', () => {
+  it('prints help and the version with exit 0', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    for (const cmd of ['status', 'active', 'show', 'detect', 'procedures', 'execute', 'ack', 'resolve', 'postmortem', 'actions', 'emergency-ref']) {
+      expect(help.stdout).toContain(cmd);
+    }
+    expect(help.stdout).toContain('Exit codes: 0 ok, 1 request failed, 2 usage error, 3 authentication');
+    const version = await cli(['--version']);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version);
+  });
+
+  it('exits 2 on a command-line mistake, saying what is wrong', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /Usage: firebreak/],
+      [['bogus'], /unknown command 'bogus'/],
+      [['show'], /missing required argument 'id'/],
+      [['resolve', 'inc_1'], /required option '--notes <text>' not specified/],
+      [['execute', 'inc_1', 'cache.clear', '--param', 'novalue'], /--param expects key=value, got "novalue"/],
+      [['status', '--timeout', 'soon'], /--timeout/],
+      [['status', '--url', 'ftp://example.com'], /only http: and https:/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(args, asOperator);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toMatch(message);
+    }
+    const noUrl = await cli(['status']);
+    expect(noUrl.code).toBe(2);
+    expect(noUrl.stderr).toContain('no server URL: pass --url <url> or set FIREBREAK_URL');
+  });
+});
+
+describe('firebreak CLI: failures (exit 1) and auth (exit 3)', () => {
+  it('reports an unreachable server clearly with exit 1', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((r) => closed.close(r));
+    const run = await cli(['status', '--url', url, '--token', OPERATOR]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(`firebreak: cannot reach ${url}: connection refused`);
+    const json = await cli(['status', '--json', '--url', url]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stderr)).toEqual({ error: { code: 'UNREACHABLE', message: `cannot reach ${url}: connection refused` } });
+  });
+
+  it('exits 3 without a token, with a wrong token, and with a read token on an operator command', async () => {
+    const none = await cli(['status', '--url', base]);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('authentication failed (401): no token given: pass --token or set FIREBREAK_TOKEN');
+
+    const wrong = await cli(['active', '--url', base, '--token', 'not-the-right-token-at-all']);
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toContain('the server rejected the token');
+
+    const id = openIncident();
+    const reader = await cli(['ack', id], { FIREBREAK_URL: base, FIREBREAK_TOKEN: READER });
+    expect(reader.code).toBe(3);
+    expect(reader.stderr).toContain('forbidden (403)');
+    expect(monitor.incidents.get(id)?.status).toBe('open'); // nothing changed
+
+    const readerJson = await cli(['ack', id, '--json'], { FIREBREAK_URL: base, FIREBREAK_TOKEN: READER });
+    expect(readerJson.code).toBe(3);
+    expect(JSON.parse(readerJson.stderr).error).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+  });
+
+  it('exits 1 with the server error code for an unknown incident', async () => {
+    const run = await cli(['show', 'inc_nope'], asOperator);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/GET \/admin\/incidents\/inc_nope failed \(404 NOT_FOUND\)/);
+    const json = await cli(['show', 'inc_nope', '--json'], asOperator);
+    expect(JSON.parse(json.stderr).error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+  });
+
+  it('works with the URL and token as options too (a mount prefix in the URL is kept)', async () => {
+    const run = await cli(['actions', '--url', `${base}/`, '--token', OPERATOR]);
+    expect(run.code).toBe(0);
+  });
+});
+
+describe('firebreak CLI: commands against a live service', () => {
+  it('status: SLOs with value vs target, and open incidents', async () => {
+    const quiet = await cli(['status'], asOperator);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toContain('latency-p95');
+    expect(quiet.stdout).toContain('No open incidents.');
+
+    const id = openIncident();
+    const run = await cli(['status'], asOperator);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/latency-p95\s+latency\s+\d+ ms\s+≤ 800 ms\s+breach/);
+    expect(run.stdout).toContain('Open incidents (1)');
+    expect(run.stdout).toMatch(new RegExp(`${id}\\s+high-latency\\s+high\\s+P1\\s+open`));
+    expect(run.stdout).not.toContain('\u001b['); // not a TTY: no colours
+
+    const json = JSON.parse((await cli(['status', '--json'], asOperator)).stdout);
+    expect(json.slo.slos.map((s: { name: string }) => s.name)).toEqual(['latency-p95', 'availability']);
+    expect(json.incidents.incidents[0].id).toBe(id);
+  });
+
+  it('detect: runs the evaluation now and shows the incident it opened', async () => {
+    latencySpike();
+    const run = await cli(['detect'], asOperator);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Incidents opened (1)');
+    expect(run.stdout).toContain('high-latency');
+    expect(monitor.incidents.list({ status: 'active' })).toHaveLength(1);
+
+    const json = JSON.parse((await cli(['detect', '--json'], asOperator)).stdout);
+    expect(json.incidents.opened).toEqual([]); // already open: nothing new
+    expect(json.slos.find((s: { name: string }) => s.name === 'latency-p95').status).toBe('breach');
+  });
+
+  it('active and show: the incident with its timeline', async () => {
+    const id = openIncident();
+    const active = await cli(['active'], asOperator);
+    expect(active.code).toBe(0);
+    expect(active.stdout).toContain(id);
+    expect(JSON.parse((await cli(['active', '--json'], asOperator)).stdout).incidents[0].id).toBe(id);
+
+    const show = await cli(['show', id], asOperator);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain(`Incident ${id}`);
+    expect(show.stdout).toContain('Timeline');
+    expect(show.stdout).toMatch(/\+0ms\s+opened\s+firebreak/);
+    expect(JSON.parse((await cli(['show', id, '--json'], asOperator)).stdout).id).toBe(id);
+  });
+
+  it('procedures and execute: runs a playbook step for the incident', async () => {
+    const id = openIncident();
+    const procs = await cli(['procedures', id], asOperator);
+    expect(procs.code).toBe(0);
+    expect(procs.stdout).toMatch(/1\s+model\.fallback/);
+    expect(procs.stdout).toMatch(/2\s+cache\.clear/);
+    const steps = JSON.parse((await cli(['procedures', id, '--json'], asOperator)).stdout).procedures;
+    expect(steps[0]).toMatchObject({ action: 'model.fallback', status: 'pending' });
+
+    const run = await cli(['execute', id, 'model.fallback'], asOperator);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Action model.fallback: success');
+    expect(monitor.controls.fallbacks.get('reranker')?.stats().forced).toBe(true);
+    expect(monitor.incidents.get(id)?.timeline.some((e) => e.kind === 'action' && e.by === 'alice')).toBe(true);
+    const after = JSON.parse((await cli(['procedures', id, '--json'], asOperator)).stdout).procedures;
+    expect(after[0].status).toBe('done');
+  });
+
+  it('execute: --param values are parsed as JSON when they parse, and --confirm is required when the action says so', async () => {
+    const id = openIncident();
+    const unconfirmed = await cli(['execute', id, 'index.rebuild', '--param', 'shards=4', '--param', 'reason=corrupt'], asOperator);
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.stderr).toContain('CONFIRMATION_REQUIRED');
+    expect(unconfirmed.stderr).toContain('re-run with --confirm');
+    expect(rebuilds).toEqual([]);
+
+    const badParams = await cli(['execute', id, 'index.rebuild', '--param', 'shards=four', '--param', 'reason=x', '--confirm'], asOperator);
+    expect(badParams.code).toBe(1);
+    expect(badParams.stderr).toContain('shards');
+
+    const json = await cli(['execute', id, 'index.rebuild', '-p', 'shards=4', '-p', 'reason=corrupt', '--confirm', '--json'], asOperator);
+    expect(json.code).toBe(0);
+    expect(rebuilds).toEqual([{ shards: 4, reason: 'corrupt' }]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ action: 'index.rebuild', outcome: 'success', by: 'alice' });
+  });
+
+  it('ack and resolve: move the incident through its lifecycle as the token\'s caller', async () => {
+    const id = openIncident();
+    const ack = await cli(['ack', id], asOperator);
+    expect(ack.code).toBe(0);
+    expect(ack.stdout).toContain(`Incident ${id} acknowledged: acknowledged`);
+    expect(monitor.incidents.get(id)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'alice' });
+
+    const resolve = await cli(['resolve', id, '--notes', 'Reranker fell back; GPU node replaced'], asOperator);
+    expect(resolve.code).toBe(0);
+    expect(resolve.stdout).toContain(`Incident ${id} resolved: resolved`);
+    expect(monitor.incidents.get(id)?.notes).toContain('Reranker fell back; GPU node replaced');
+
+    const again = await cli(['ack', id], asOperator);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('409');
+  });
+
+  it('postmortem: prints the markdown; --json wraps it', async () => {
+    const id = openIncident();
+    monitor.incidents.resolve(id, { by: 'alice', notes: 'fixed' });
+    const run = await cli(['postmortem', id], asOperator);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^# /m);
+    expect(run.stdout).toContain('high-latency');
+    const json = JSON.parse((await cli(['postmortem', id, '--json'], asOperator)).stdout);
+    expect(json.id).toBe(id);
+    expect(json.markdown).toBe(run.stdout.endsWith('\n') && !json.markdown.endsWith('\n') ? run.stdout.slice(0, -1) : run.stdout);
+  });
+
+  it('actions: the registered actions with risk, confirmation and estimates', async () => {
+    const run = await cli(['actions'], asOperator);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/model\.fallback\s+/);
+    expect(run.stdout).toMatch(/index\.rebuild\s+Rebuild index\s+risky\s+yes\s+no\s+30m 00s/);
+    const json = JSON.parse((await cli(['actions', '--json'], asOperator)).stdout);
+    const ids = (Array.isArray(json) ? json : json.actions).map((a: { id: string }) => a.id);
+    expect(ids).toEqual(expect.arrayContaining(['model.fallback', 'model.restore', 'cache.clear', 'cache.disable', 'index.rebuild']));
+  });
+
+  it('emergency-ref: the runbook playbooks at a glance, without a server', async () => {
+    const run = await cli(['emergency-ref']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/high-latency\s+high\s+Disable reranking \(model fallback\) \[model\.fallback, auto\]\s+Clear cache \[cache\.clear, manual\]\s+1m 30s/);
+    expect(run.stdout).toMatch(/cache-failure\s+medium\s+Disable cache \[cache\.disable, auto\]/);
+    const rows = JSON.parse((await cli(['emergency-ref', '--json'])).stdout);
+    const { RUNBOOK_PLAYBOOKS } = await import('../../src/actions/playbooks.js');
+    expect(rows.map((r: { type: string }) => r.type)).toEqual(Object.keys(RUNBOOK_PLAYBOOKS));
+    expect(rows.find((r: { type: string }) => r.type === 'canary-failure')).toMatchObject({ severity: 'high', estimatedSeconds: 60 });
+  });
+});
