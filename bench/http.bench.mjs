@@ -5,7 +5,8 @@
 // load hits every variant alike; medians of the rounds are compared. Server
 // CPU time per request is printed beside req/s: on a busy machine it is the
 // steadier of the two.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
@@ -13,8 +14,23 @@ export const title = 'HTTP recording overhead: hello-world req/s, plain vs fireb
 export const order = 60;
 
 const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
-const ROUNDS = Number(process.env.FIREBREAK_BENCH_HTTP_ROUNDS ?? 5);
-const SECONDS = Number(process.env.FIREBREAK_BENCH_HTTP_SECONDS ?? 1);
+const ROUNDS = Number(process.env.FIREBREAK_BENCH_HTTP_ROUNDS ?? 7);
+const SECONDS = Number(process.env.FIREBREAK_BENCH_HTTP_SECONDS ?? 1.5);
+
+// On a 2-core machine the load generator and the server otherwise fight for
+// the same cores, and the req/s of a run says more about the scheduler than
+// about the server. With taskset (util-linux), servers get core 0 and
+// autocannon (this process) the others, for the length of this section.
+function taskset(...args) {
+  try {
+    execFileSync('taskset', args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const CORES = availableParallelism();
+const PIN = CORES >= 2 && taskset('-p', String(process.pid));
 const CONNECTIONS = 32;
 
 const FRAMEWORKS = [
@@ -25,7 +41,8 @@ const KINDS = ['plain', 'firebreak', 'competitor'];
 
 function startServer(variant) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SERVER, variant], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const [cmd, args] = PIN ? ['taskset', ['-c', '0', process.execPath, SERVER, variant]] : [process.execPath, [SERVER, variant]];
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -68,6 +85,20 @@ const pct = (v) => `${(v * 100).toFixed(1)} %`;
 
 export default async function http(ctx) {
   ctx.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per variant; medians`);
+  if (PIN) {
+    taskset('-cp', `1-${CORES - 1}`, String(process.pid));
+    ctx.log('servers pinned to core 0, autocannon to the other cores (taskset)');
+  } else {
+    ctx.log('taskset unavailable: servers and autocannon share the cores, expect noise');
+  }
+  try {
+    await run(ctx);
+  } finally {
+    if (PIN) taskset('-cp', `0-${CORES - 1}`, String(process.pid));
+  }
+}
+
+async function run(ctx) {
   for (const fw of FRAMEWORKS) {
     const servers = {};
     try {
@@ -88,18 +119,20 @@ export default async function http(ctx) {
           cpu[kind].push((after - before) / result.requests.total);
         }
       }
-      const plainRps = median(rps.plain);
+      // Each round's variants ran back to back: the median of per-round
+      // ratios cancels the drift between rounds that medians of req/s keep.
+      const paired = (kind) => median(rps[kind].map((v, i) => v / rps.plain[i]));
       const plainCpu = median(cpu.plain);
-      const rows = [['variant', 'req/s', 'vs plain', 'CPU µs/req', 'vs plain', 'req/s by round']];
+      const rows = [['variant', 'req/s', 'vs plain (paired)', 'CPU µs/req', 'vs plain', 'req/s by round']];
       for (const kind of KINDS) {
         const label = kind === 'competitor' ? fw.competitor : kind;
         const r = median(rps[kind]);
         const c = median(cpu[kind]);
-        rows.push([`${fw.name} ${label}`, Math.round(r), pct(r / plainRps), c.toFixed(1), pct(c / plainCpu), rps[kind].map((v) => Math.round(v)).join(' ')]);
+        rows.push([`${fw.name} ${label}`, Math.round(r), pct(paired(kind)), c.toFixed(1), pct(c / plainCpu), rps[kind].map((v) => Math.round(v)).join(' ')]);
       }
       ctx.log('');
       ctx.log(pad(rows));
-      ctx.target(`${fw.name}: firebreak req/s vs plain`, { value: median(rps.firebreak) / plainRps, limit: 0.95, better: 'higher', format: pct });
+      ctx.target(`${fw.name}: firebreak req/s vs plain (paired)`, { value: paired('firebreak'), limit: 0.95, better: 'higher', format: pct });
     } finally {
       for (const s of Object.values(servers)) s.child.kill();
     }

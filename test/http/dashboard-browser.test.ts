@@ -136,7 +136,8 @@ async function openDashboard(): Promise<{ page: Page; problems: string[] }> {
   return { page, problems };
 }
 
-describe('dashboard in chromium', () => {
+// Without chromium the suite is skipped on a developer machine and fails in CI (.ci/run installs it).
+describe.skipIf(!existsSync(CHROMIUM) && !process.env['CI'])('dashboard in chromium', () => {
   it('shows SLOs, charts, an incident opened by traffic and the controls; operator actions change the service', async () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install chromium (or set CHROMIUM_PATH)`).toBe(true);
     // Latency and cache lookups as a live service would record them, so the charts have something to draw.
