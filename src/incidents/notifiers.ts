@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../clock.js';
-import type { IncidentEventName, NotifierConfig, NotifierFn } from './config.js';
+import { NOTIFY_EVENTS, type IncidentEventName, type NotifierConfig, type NotifierFn } from './config.js';
 import type { Notification } from './notification.js';
 import { renderAlert, renderResolved, renderUpdate, type RenderedMessage } from './templates.js';
 
@@ -29,15 +29,7 @@ export interface NotifierStats {
 }
 
 /** Default events: everything but the chatty `incident:updated`. */
-const DEFAULT_EVENTS: readonly IncidentEventName[] = [
-  'incident:opened',
-  'incident:escalated',
-  'incident:acknowledged',
-  'incident:mitigating',
-  'incident:resolved',
-  'incident:reopened',
-  'incident:overdue',
-];
+const DEFAULT_EVENTS: readonly IncidentEventName[] = NOTIFY_EVENTS.filter((e) => e !== 'incident:updated');
 
 class HttpStatusError extends Error {
   readonly status: number;
