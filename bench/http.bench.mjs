@@ -33,10 +33,11 @@ const CORES = availableParallelism();
 const PIN = CORES >= 2 && taskset('-p', String(process.pid));
 const CONNECTIONS = 32;
 
+const ONLY = process.env.FIREBREAK_BENCH_HTTP_ONLY; // e.g. "express"
 const FRAMEWORKS = [
   { name: 'express', competitor: 'express-prom-bundle' },
   { name: 'fastify', competitor: 'prom-client onResponse hook' },
-];
+].filter((f) => ONLY === undefined || f.name === ONLY);
 const KINDS = ['plain', 'firebreak', 'competitor'];
 
 function startServer(variant) {
