@@ -5,7 +5,9 @@
  *
  * @packageDocumentation
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { z } from 'zod';
@@ -125,6 +127,49 @@ function labelOf(req: TrackedRequest, route: ExpressRouteLike, includeMethod: bo
   return includeMethod ? memo.withMethod : memo.template;
 }
 
+// Recording without a listener per response. Adding `res.on('close')` per
+// request cost ~2% of busy CPU in a hello-world profile (`_addListener` on an
+// Express response, whose prototype Express swapped). Instead one module-level
+// subscriber to Node's 'http.server.response.finish' diagnostics channel
+// records finished responses, and one 'close' listener per *socket* (a
+// keep-alive socket serves many requests, so this is paid once per
+// connection) records an in-flight response the client abandoned, as 499.
+// The per-request state lives on the socket, not on the request or response:
+// sockets are ordinary fast-mode objects, while Express requests/responses are
+// dictionary-mode after their prototype swap, so writes there are slower.
+// A socket tracks at most one response (bounded: no global registry); a second
+// middleware on the same response, or a pipelined request arriving while an
+// earlier one is still in flight, falls back to the per-response listener.
+const FINISH_CHANNEL = 'http.server.response.finish';
+/** The tracked response on a socket: undefined = socket never seen, null = none in flight. */
+const IN_FLIGHT = Symbol('firebreak.inFlight');
+const STARTED = Symbol('firebreak.started');
+const RECORDER = Symbol('firebreak.recorder');
+
+type Recorder = (res: ServerResponse<TrackedRequest>, started: number, status: number) => void;
+interface TrackedSocket extends Socket {
+  [IN_FLIGHT]?: ServerResponse<TrackedRequest> | null;
+  [STARTED]?: number;
+  [RECORDER]?: Recorder;
+}
+
+let finishSubscribed = false;
+
+function onResponseFinish(message: unknown): void {
+  const { response, socket } = message as { response?: ServerResponse<TrackedRequest>; socket?: TrackedSocket | null };
+  if (socket === undefined || socket === null || response === undefined || socket[IN_FLIGHT] !== response) return;
+  socket[IN_FLIGHT] = null;
+  socket[RECORDER]!(response, socket[STARTED]!, response.statusCode);
+}
+
+function onSocketClose(this: TrackedSocket): void {
+  const res = this[IN_FLIGHT];
+  if (res === undefined || res === null) return;
+  // Closed with a response still unfinished: the request was aborted.
+  this[IN_FLIGHT] = null;
+  this[RECORDER]!(res, this[STARTED]!, ABORTED_STATUS);
+}
+
 /**
  * Express middleware that records every request into the monitor by route
  * template (`req.baseUrl + req.route.path`, e.g. `GET /api/users/:id`) when
@@ -146,21 +191,30 @@ export function firebreakMiddleware(
   const opts = parseConfig(expressMiddlewareOptionsSchema, 'firebreak middleware options', options);
   const { notFoundRoute, includeMethod, skip } = opts;
   const clock = monitor.clock;
-  // Per-request state lives in a symbol slot of this instance (two monitors'
+  if (!finishSubscribed) {
+    // Subscribed once per process, on first use (the module stays side-effect free).
+    finishSubscribed = true;
+    subscribe(FINISH_CHANNEL, onResponseFinish);
+  }
+  // Fallback path state lives in a symbol slot of this instance (two monitors'
   // middlewares on one app do not see each other's), and `onClose` is shared
   // by all requests, so the hot path allocates no closures.
   const START = Symbol('firebreak.start');
   type Tracked = ServerResponse<TrackedRequest> & { [START]?: number };
 
-  function onClose(this: Tracked): void {
-    const req = this.req;
-    const started = this[START];
-    if (req === undefined || started === undefined) return;
+  const record: Recorder = (res, started, status) => {
+    const req = res.req;
+    if (req === undefined) return;
     const route = req.route as ExpressRouteLike | undefined | null;
     const name = route === undefined || route === null || route.path === undefined ? notFoundRoute : labelOf(req, route, includeMethod);
-    // A response closed before it finished was aborted (client gone, socket error).
-    const status = this.writableFinished ? this.statusCode : ABORTED_STATUS;
     monitor.recordRequest({ route: name, durationMs: clock.monotonic() - started, status });
+  };
+
+  function onClose(this: Tracked): void {
+    const started = this[START];
+    if (started === undefined) return;
+    // A response closed before it finished was aborted (client gone, socket error).
+    record(this, started, this.writableFinished ? this.statusCode : ABORTED_STATUS);
   }
 
   return function firebreakRecord(req, res, next) {
@@ -173,10 +227,23 @@ export function firebreakMiddleware(
       }
     }
     if (!skipped) {
-      (res as Tracked)[START] = clock.monotonic();
+      const now = clock.monotonic();
       installRouteAccessor(req);
-      // 'close' fires for finished and for aborted responses alike (Node ≥ 16).
-      res.on('close', onClose);
+      const socket = req.socket as TrackedSocket | null | undefined;
+      const current = socket?.[IN_FLIGHT];
+      if (socket !== undefined && socket !== null && (current === undefined || current === null)) {
+        // First request on this connection: one 'close' listener for its lifetime.
+        if (current === undefined) socket.on('close', onSocketClose);
+        socket[IN_FLIGHT] = res as ServerResponse<TrackedRequest>;
+        socket[STARTED] = now;
+        socket[RECORDER] = record;
+      } else {
+        // Another middleware already tracks this response, or a pipelined
+        // request is still in flight on the socket: per-response listener.
+        (res as Tracked)[START] = now;
+        // 'close' fires for finished and for aborted responses alike (Node ≥ 16).
+        res.on('close', onClose);
+      }
     }
     next();
   };
