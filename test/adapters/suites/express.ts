@@ -182,6 +182,28 @@ export function expressSuite(label: string): void {
       expect(b.stats().routes['GET /x']?.requests).toBe(1);
     });
 
+    it('records each of several requests pipelined on one connection', async () => {
+      // The socket tracks one in-flight response; a pipelined one falls back to its own listener.
+      const m = monitor();
+      const app = express();
+      app.use(firebreakMiddleware(m));
+      app.get('/x', (_q, s) => void s.send('x'));
+      app.get('/y', (_q, s) => void setTimeout(() => s.send('y'), 20));
+      const url = new URL(await listen(app));
+      const recorded = nextRecords(m, 3);
+      const { connect } = await import('node:net');
+      const socket = connect(Number(url.port), url.hostname);
+      socket.on('data', () => {});
+      socket.write('GET /y HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\n\r\n');
+      const routes = (await recorded).map((r) => [r.route, r.status]);
+      socket.destroy();
+      expect(routes).toEqual([
+        ['GET /y', 200],
+        ['GET /x', 200],
+        ['not-found', 404],
+      ]);
+    });
+
     it('validates middleware options', () => {
       expect(() => firebreakMiddleware(monitor(), { notFoundRoute: '' })).toThrow(ConfigError);
       expect(() => firebreakMiddleware(monitor(), { bogus: true } as never)).toThrow(/bogus/);
