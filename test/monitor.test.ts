@@ -1,18 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMonitor, ConfigError, type MonitorOptions } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
+import { fixedProbes } from './helpers/probes.js';
 
-const fixedProbes = {
-  memory: () => ({ heapUsed: 50, heapLimit: 100, rss: 900, rssLimit: 1000 }),
-  cpuMicros: () => 0,
-  eventLoopDelayP99: () => 12,
-  start: () => {},
-  stop: () => {},
-};
+const probes = fixedProbes({ eventLoopDelayP99: () => 12 });
 
 function setup(extra: Partial<MonitorOptions> = {}) {
   const clock = new ManualClock();
-  const monitor = createMonitor({ service: 'search-api', clock, probes: fixedProbes, ...extra });
+  const monitor = createMonitor({ service: 'search-api', clock, probes, ...extra });
   return { clock, monitor };
 }
 
@@ -239,7 +234,7 @@ describe('scheduling', () => {
     vi.setSystemTime(new Date('2026-03-01T00:00:00Z'));
     const monitor = createMonitor({
       service: 'api',
-      probes: fixedProbes,
+      probes,
       minSamples: 1,
       slos: [{ name: 'p95', kind: 'latency', quantile: 0.95, thresholdMs: 500 }],
     });

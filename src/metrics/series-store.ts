@@ -2,6 +2,9 @@ import { BucketLayout, promBucketMap, quantilesFromCounts, type PromBucketMap } 
 import { LatencyWindow, REQUESTS, FAILURES, RATE_LIMITED, type LatencySummary } from './latency-window.js';
 import { CounterRing } from './counter-ring.js';
 
+/** The quantiles `stats()` reports: p50, p90, p95, p99. */
+const STANDARD_QS: readonly number[] = [0.5, 0.9, 0.95, 0.99];
+
 /** Name of the series that absorbs routes or caches beyond the cap. */
 export const OTHER = '__other__';
 
@@ -149,7 +152,7 @@ export class SeriesStore {
    * Totals and quantiles over all routes (the overall series), merged at read
    * time so recording touches one series only.
    */
-  overall(now: number, qs: readonly number[] = [0.5, 0.9, 0.95, 0.99]): { stats: RouteStats; quantiles: (number | null)[] } {
+  overall(now: number, qs: readonly number[] = STANDARD_QS): { stats: RouteStats; quantiles: (number | null)[] } {
     const counts = this.scratch;
     counts.fill(0);
     let requests = 0;
@@ -167,8 +170,9 @@ export class SeriesStore {
       if (m > max) max = m;
       s.addCountsTo(counts);
     }
-    const std = quantilesFromCounts(this.layout, counts, requests, [0.5, 0.9, 0.95, 0.99], max);
-    const quantiles = qs === undefined ? std : quantilesFromCounts(this.layout, counts, requests, qs, max);
+    const std = quantilesFromCounts(this.layout, counts, requests, STANDARD_QS, max);
+    // The default call (stats()) asks for the standard set: read it once.
+    const quantiles = qs === STANDARD_QS ? std : quantilesFromCounts(this.layout, counts, requests, qs, max);
     return {
       stats: {
         requests,

@@ -5,18 +5,13 @@ import { Registry, register as globalRegistry } from 'prom-client';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { ConfigError, createMonitor, type MonitorOptions } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
+import { fixedProbes } from '../helpers/probes.js';
 
-const fixedProbes = {
-  memory: () => ({ heapUsed: 50, heapLimit: 100, rss: 900, rssLimit: 1000 }),
-  cpuMicros: () => 0,
-  eventLoopDelayP99: () => null,
-  start: () => {},
-  stop: () => {},
-};
+const probes = fixedProbes();
 
 function setup(extra: Partial<MonitorOptions> = {}) {
   const clock = new ManualClock();
-  const monitor = createMonitor({ service: 'search-api', clock, probes: fixedProbes, ...extra });
+  const monitor = createMonitor({ service: 'search-api', clock, probes, ...extra });
   return { clock, monitor };
 }
 
