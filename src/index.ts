@@ -112,6 +112,7 @@ export type { IncidentChanges, PendingCondition, DetectorStatus } from './incide
 export type { CustomDetectorInput, DetectorReading } from './incidents/detector.js';
 export type { HealthCheckFn, HealthCheckOptions, HealthReport, HealthCheckResult } from './incidents/health.js';
 export type { IncidentStats, IncidentSummary, IncidentEvents, DetectorHandle } from './incidents/system.js';
+export { summarizeIncident } from './incidents/system.js';
 export type { Notification } from './incidents/notification.js';
 export type { NotifierStats } from './incidents/notifiers.js';
 export { replayLog } from './incidents/log.js';

@@ -66,6 +66,30 @@ export interface IncidentSummary {
 }
 
 /**
+ * The short form of an incident used in stats and status listings.
+ *
+ * @example
+ * ```ts
+ * const lines = monitor.incidents.list({ status: 'active' }).map(summarizeIncident);
+ * ```
+ */
+export function summarizeIncident(i: Incident): IncidentSummary {
+  const s: IncidentSummary = {
+    id: i.id,
+    type: i.type,
+    scope: i.scope,
+    severity: i.severity,
+    priority: i.priority,
+    status: i.status,
+    summary: i.summary,
+    openedAt: i.openedAt,
+    overdue: i.overdueAt !== undefined,
+  };
+  if (i.acknowledgedAt !== undefined) s.acknowledgedAt = i.acknowledgedAt;
+  return s;
+}
+
+/**
  * `stats().incidents`: unresolved incidents, pending conditions, counters,
  * response times, detectors, burn rates, notifiers, the log and health.
  *
@@ -260,21 +284,7 @@ export class IncidentSystem {
     const byStatus: Record<IncidentStatus, number> = { open: 0, acknowledged: 0, mitigating: 0, resolved: 0 };
     for (const i of this.manager.allIncidents()) byStatus[i.status]++;
     const open: IncidentSummary[] = [];
-    for (const i of this.manager.activeIncidents()) {
-      const s: IncidentSummary = {
-        id: i.id,
-        type: i.type,
-        scope: i.scope,
-        severity: i.severity,
-        priority: i.priority,
-        status: i.status,
-        summary: i.summary,
-        openedAt: i.openedAt,
-        overdue: i.overdueAt !== undefined,
-      };
-      if (i.acknowledgedAt !== undefined) s.acknowledgedAt = i.acknowledgedAt;
-      open.push(s);
-    }
+    for (const i of this.manager.activeIncidents()) open.push(summarizeIncident(i));
     const rt = this.manager.responseTimes();
     return {
       active: open.length,

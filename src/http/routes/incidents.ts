@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { severitySchema } from '../../incidents/config.js';
 import { filterInputSchema } from '../../incidents/inputs.js';
 import { SEVERITIES, SEVERITY_POLICY, type Incident, type Severity } from '../../incidents/types.js';
+import { summarizeIncident } from '../../incidents/system.js';
 import { defineRoute, nameParam, type AnyRoute } from '../route.js';
 
 const idParams = z.strictObject({ id: nameParam });
@@ -28,19 +29,11 @@ export interface IncidentStatusLine {
 
 function statusLine(i: Incident, now: number): IncidentStatusLine {
   return {
-    id: i.id,
-    type: i.type,
-    scope: i.scope,
-    severity: i.severity,
-    priority: i.priority,
-    status: i.status,
-    summary: i.summary,
-    openedAt: i.openedAt,
+    ...summarizeIncident(i),
     ageMs: Math.max(0, now - i.openedAt),
     acknowledged: i.acknowledgedAt !== undefined,
     acknowledgedAt: i.acknowledgedAt ?? null,
     acknowledgedBy: i.acknowledgedBy ?? null,
-    overdue: i.overdueAt !== undefined,
     respondWithinMs: SEVERITY_POLICY[i.severity].respondWithinMs,
   };
 }
