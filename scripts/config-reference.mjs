@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Generates the README's configuration reference from the zod schemas, so the
-// documented options, types, defaults and bounds cannot drift from the code.
+// Generates docs/configuration.md's reference tables from the zod schemas, so
+// the documented options, types, defaults and bounds cannot drift from the code.
+// Reads the built package: run `npm run build` first.
 //   node scripts/config-reference.mjs          print the markdown
-//   node scripts/config-reference.mjs --write  rewrite the README section
-//   node scripts/config-reference.mjs --check  exit 1 when the README is stale
+//   node scripts/config-reference.mjs --write  rewrite the section in docs/configuration.md
+//   node scripts/config-reference.mjs --check  exit 1 when docs/configuration.md is stale
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -91,8 +92,11 @@ export function referenceTable(schema) {
   return lines.join('\n');
 }
 
+/** Where the generated section lives, relative to the repository root. */
+export const TARGET = 'docs/configuration.md';
+
 /**
- * The whole generated README section, from the package's own modules
+ * The whole generated section, from the package's own modules
  * (`root` = firebreak, `http` = firebreak/http), built or source.
  */
 export function referenceSection(root, http) {
@@ -107,27 +111,27 @@ export function referenceSection(root, http) {
   return sections
     .map(([title, name, schema]) => {
       if (schema === undefined) throw new Error(`${name} is not exported`);
-      return `#### ${title}\n\nValidated by \`${name}\`: a bad value throws \`ConfigError\` naming the field.\n\n${referenceTable(schema)}`;
+      return `## ${title}\n\nValidated by \`${name}\`: a bad value throws \`ConfigError\` naming the field.\n\n${referenceTable(schema)}`;
     })
     .join('\n\n');
 }
 
-export function replaceSection(readme, generated) {
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  if (a < 0 || b < a) throw new Error('README.md has no config-reference markers');
-  return `${readme.slice(0, a + START.length)}\n\n${generated}\n\n${readme.slice(b)}`;
+export function replaceSection(page, generated) {
+  const a = page.indexOf(START);
+  const b = page.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`${TARGET} has no config-reference markers`);
+  return `${page.slice(0, a + START.length)}\n\n${generated}\n\n${page.slice(b)}`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const generated = referenceSection(await import('../dist/index.js'), await import('../dist/http.js'));
-  const readmePath = new URL('../README.md', import.meta.url);
+  const targetPath = new URL(`../${TARGET}`, import.meta.url);
   if (process.argv.includes('--write')) {
-    writeFileSync(readmePath, replaceSection(readFileSync(readmePath, 'utf8'), generated));
+    writeFileSync(targetPath, replaceSection(readFileSync(targetPath, 'utf8'), generated));
   } else if (process.argv.includes('--check')) {
-    const readme = readFileSync(readmePath, 'utf8');
-    if (replaceSection(readme, generated) !== readme) {
-      console.error('README.md configuration reference is stale: run node scripts/config-reference.mjs --write');
+    const page = readFileSync(targetPath, 'utf8');
+    if (replaceSection(page, generated) !== page) {
+      console.error(`${TARGET} is stale: run npm run build && node scripts/config-reference.mjs --write`);
       process.exit(1);
     }
   } else {
