@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from './clock.js';
 import { ConfigError } from './errors.js';
 import type { ResourceProbes } from './metrics/process.js';
+import { MAX_NAME_LENGTH } from './metrics/series-store.js';
 import { actionsOptionsSchema } from './actions/types.js';
 import { playbooksOptionSchema } from './actions/playbooks.js';
 import { autoRemediateSchema } from './actions/remediation.js';
@@ -31,8 +32,8 @@ const ratio = (what: string) =>
 const sloBase = {
   /** Unique name, used in reports, events and metric labels. */
   name: z.string().min(1, 'name must not be empty').max(100),
-  /** Restrict the SLO to one route template (default: all traffic). */
-  route: z.string().min(1).optional(),
+  /** Restrict the SLO to one route template (default: all traffic); at most `MAX_NAME_LENGTH` (256) characters, the longest route name a monitor keeps. */
+  route: z.string().min(1).max(MAX_NAME_LENGTH, `route must be at most ${MAX_NAME_LENGTH} characters`).optional(),
   /** Free text shown in reports. */
   description: z.string().max(500).optional(),
   /**
@@ -70,7 +71,7 @@ export const errorRateSloSchema = z.strictObject({
 export const cacheHitRateSloSchema = z.strictObject({
   ...sloBase,
   kind: z.literal('cache-hit-rate'),
-  cache: z.string().min(1, 'cache must name a cache'),
+  cache: z.string().min(1, 'cache must name a cache').max(MAX_NAME_LENGTH, `cache must be at most ${MAX_NAME_LENGTH} characters`),
   objective: ratio('objective'),
 });
 

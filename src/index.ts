@@ -23,6 +23,7 @@ export type {
   RejectReason,
 } from './monitor.js';
 export { MAX_ARMS } from './monitor.js';
+export { MAX_NAME_LENGTH } from './metrics/series-store.js';
 export { ActionRegistry } from './actions/registry.js';
 export type { ActionRegistryStats, ActionEventName } from './actions/registry.js';
 export type {
@@ -50,6 +51,7 @@ export type { FeatureOptions, FeatureStats, FeatureChange, DisableFeatureOptions
 export { GuardedCache } from './actions/controls/cache.js';
 export type { CacheOptions, GuardedCacheStats } from './actions/controls/cache.js';
 export { RateLimiter, rateLimiterOptionsSchema } from './actions/controls/rate-limiter.js';
+export { MAX_KEY_LENGTH, limiterKey } from './actions/controls/rate-limiter.js';
 export type { RateLimiterOptions, RateLimiterStats, RateLimitVerdict, RateLimit } from './actions/controls/rate-limiter.js';
 export type { HeavyHitter } from './actions/controls/space-saving.js';
 export { Fallback, fallbackOptionsSchema } from './actions/controls/fallback.js';

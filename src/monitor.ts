@@ -6,7 +6,7 @@ import { BucketLayout } from './metrics/log-buckets.js';
 import { processProbes, type ResourceProbes } from './metrics/process.js';
 import { leLabel, newRegistry, registerCollector, type CollectFn, type PromSample } from './metrics/prometheus.js';
 import { ConfigError } from './errors.js';
-import { SeriesStore, HIT, MISS, ERROR, type CacheStats, type RouteStats } from './metrics/series-store.js';
+import { SeriesStore, HIT, MISS, ERROR, MAX_NAME_LENGTH, byName, type CacheStats, type RouteStats } from './metrics/series-store.js';
 import { SlotTicker } from './metrics/slot-ticker.js';
 import { SloEvaluator, type SloResult, type SloStatus } from './slo/evaluate.js';
 import { LatencyWindow } from './metrics/latency-window.js';
@@ -41,7 +41,11 @@ import { IncidentSystem, type DetectorHandle, type IncidentEvents, type Incident
  * ```
  */
 export interface RequestRecord {
-  /** Route template (`GET /users/:id`), never the raw URL: each distinct value is a series. */
+  /**
+   * Route template (`GET /users/:id`), never the raw URL: each distinct value
+   * is a series. Longer than {@link MAX_NAME_LENGTH}: cut to it (ending in `…`)
+   * and counted in `rejectedBy.route`; the request is still recorded.
+   */
   route: string;
   /** Duration in milliseconds (finite, ≥ 0). */
   durationMs: number;
@@ -51,7 +55,9 @@ export interface RequestRecord {
   ok?: boolean;
   /**
    * Canary arm (`canary.assign(key)`): also records into that arm's series so
-   * canary and stable can be compared. At most {@link MAX_ARMS} distinct arms.
+   * canary and stable can be compared. At most {@link MAX_ARMS} distinct arms
+   * of at most {@link MAX_NAME_LENGTH} characters; another arm is counted in
+   * `armOverflow` and not kept (the route still records the request).
    */
   arm?: string;
 }
@@ -89,7 +95,11 @@ export type RejectReason = 'durationMs' | 'route' | 'status' | 'cache';
 
 /** `stats().rejected`-adjacent detail and bounds, for diagnosis. */
 export interface RecordingHealth {
-  /** Rejected records by the field that was wrong. */
+  /**
+   * Rejected records by the field that was wrong. `route` and `cache` also
+   * count records whose name was longer than {@link MAX_NAME_LENGTH}: those
+   * are recorded under the name cut to that length, not dropped.
+   */
   rejectedBy: Record<RejectReason, number>;
   /** Records that went to `__other__` because `maxRoutes` was reached. */
   routeOverflow: number;
@@ -101,7 +111,7 @@ export interface RecordingHealth {
   listenerErrors: number;
   /** SLO evaluations that failed because a probe threw or returned nonsense (contained: the SLO read `no-data`). */
   sloErrors: number;
-  /** Records whose `arm` was not recorded because {@link MAX_ARMS} arms exist (or it was not a string). */
+  /** Records whose `arm` was not recorded because {@link MAX_ARMS} arms exist (or it was not a string, or longer than {@link MAX_NAME_LENGTH}). */
   armOverflow: number;
 }
 
@@ -124,7 +134,10 @@ export interface MonitorStats {
   caches: Record<string, CacheStats>;
   /** Per canary arm (`recordRequest({ arm })`). */
   arms: Record<string, RouteStats>;
-  /** Records rejected for bad input (NaN or negative duration, non-string route…). */
+  /**
+   * Records rejected for bad input (NaN or negative duration, non-string
+   * route…), plus those recorded under a name cut to {@link MAX_NAME_LENGTH}.
+   */
   rejected: number;
   recording: RecordingHealth;
   slos: SloResult[];
@@ -159,7 +172,6 @@ export interface MonitorEvents extends IncidentEvents {
   'action:reverted': (execution: ActionExecution) => void;
 }
 
-const CACHE_RESULT = { hit: HIT, miss: MISS, error: ERROR } as const;
 const STATUS_CODE: Record<SloStatus, number> = { 'no-data': -1, ok: 0, warning: 1, breach: 2 };
 
 /**
@@ -389,7 +401,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   private recordArm(arm: string, failure: boolean, rateLimited: boolean): void {
     let s = this.arms.get(arm);
     if (s === undefined) {
-      if (typeof arm !== 'string' || this.arms.size >= MAX_ARMS) {
+      if (typeof arm !== 'string' || arm.length > MAX_NAME_LENGTH || this.arms.size >= MAX_ARMS) {
         this.armOverflow++;
         return;
       }
@@ -410,8 +422,9 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
    */
   recordCache(cache: string, result: boolean | 'hit' | 'miss' | 'error'): void {
     if (typeof cache !== 'string') return this.reject('cache');
-    const r = result === true ? HIT : result === false ? MISS : CACHE_RESULT[result as 'hit'];
-    if (r === undefined) return this.reject('cache');
+    // Compared, not looked up in an object: `'toString'` must not resolve through a prototype.
+    const r = result === true || result === 'hit' ? HIT : result === false || result === 'miss' ? MISS : result === 'error' ? ERROR : -1;
+    if (r < 0) return this.reject('cache');
     const input = this.store.input;
     this.stageTime(input);
     this.store.cache(cache).recordStaged(input, r);
@@ -537,9 +550,9 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   stats(): MonitorStats {
     const now = this.clock.now();
     const store = this.store;
-    const routes = Object.fromEntries([...store.routes].map(([name, s]) => [name, store.routeStats(s, now)]));
-    const caches = Object.fromEntries([...store.caches].map(([name, c]) => [name, c.stats(now)]));
-    const arms = Object.fromEntries([...this.arms].map(([name, s]) => [name, store.routeStats(s, now)]));
+    const routes = byName(store.routes, (s) => store.routeStats(s, now));
+    const caches = byName(store.caches, (c) => c.stats(now));
+    const arms = byName(this.arms, (s) => store.routeStats(s, now));
     return {
       service: this.service,
       at: now,
@@ -548,9 +561,9 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       routes,
       caches,
       arms,
-      rejected: this.rejectedTotal,
+      rejected: this.rejectedTotal + store.routeNamesCut + store.cacheNamesCut,
       recording: {
-        rejectedBy: { ...this.rejectedBy },
+        rejectedBy: this.rejectedCounts(),
         routeOverflow: store.routeOverflow,
         cacheOverflow: store.cacheOverflow,
         clamped: store.clamped(),
@@ -704,6 +717,14 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     }
   }
 
+  /** Rejections by field, names cut to {@link MAX_NAME_LENGTH} included. */
+  private rejectedCounts(): Record<RejectReason, number> {
+    const r = { ...this.rejectedBy };
+    r.route += this.store.routeNamesCut;
+    r.cache += this.store.cacheNamesCut;
+    return r;
+  }
+
   private reject(reason: RejectReason): void {
     this.rejectedTotal++;
     this.rejectedBy[reason]++;
@@ -755,7 +776,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     metrics.push([`${prefix}actions_total`, 'Action executions by action and outcome.', 'counter', () => this.actions.executionSamples()]);
     metrics.push([`${prefix}action_reverts_total`, 'Action reverts by action and outcome.', 'counter', () => this.actions.revertSamples()]);
     metrics.push([`${prefix}records_rejected_total`, 'Records rejected for bad input, by field.', 'counter', () =>
-      Object.entries(this.rejectedBy).map(([field, value]) => ({ labels: { field }, value })),
+      Object.entries(this.rejectedCounts()).map(([field, value]) => ({ labels: { field }, value })),
     ]);
     // SLO gauges are computed at scrape time without touching SLO transition state.
     let scrape: { at: number; slos: SloResult[] } | undefined;

@@ -8,6 +8,31 @@ const STANDARD_QS: readonly number[] = [0.5, 0.9, 0.95, 0.99];
 /** Name of the series that absorbs routes or caches beyond the cap. */
 export const OTHER = '__other__';
 
+/**
+ * Longest route, cache or arm name kept, in UTF-16 code units. A longer route
+ * or cache name is cut to this length (ending in `…`) and its record counted
+ * in `stats().recording.rejectedBy`; the request itself is still recorded.
+ *
+ * @example
+ * ```ts
+ * if (route.length > MAX_NAME_LENGTH) console.warn('route will be truncated');
+ * ```
+ */
+export const MAX_NAME_LENGTH = 256;
+
+/**
+ * `name` cut to {@link MAX_NAME_LENGTH} code units, ending in `…`, never
+ * splitting a surrogate pair, and copied so that the result does not keep
+ * the (possibly huge) original alive: V8 represents a slice as a view into
+ * its parent string.
+ */
+export function truncateName(name: string): string {
+  let end = MAX_NAME_LENGTH - 1;
+  const c = name.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--; // a high surrogate would lose its pair
+  return Buffer.from(`${name.slice(0, end)}…`, 'utf16le').toString('utf16le');
+}
+
 /** Window figures of one request series, as `stats()` reports them. */
 export interface RouteStats {
   requests: number;
@@ -89,6 +114,10 @@ export class SeriesStore {
   routeOverflow = 0;
   /** Cache records that went to `__other__` because the cache cap was reached. */
   cacheOverflow = 0;
+  /** Records whose route name was cut to {@link MAX_NAME_LENGTH}. */
+  routeNamesCut = 0;
+  /** Cache records whose name was cut to {@link MAX_NAME_LENGTH}. */
+  cacheNamesCut = 0;
   private readonly maxRoutes: number;
   private readonly maxCaches: number;
   /**
@@ -116,6 +145,14 @@ export class SeriesStore {
   }
 
   private newRoute(route: string): LatencyWindow {
+    if (route.length > MAX_NAME_LENGTH) {
+      // Only over-long names pay for this (a copy per record): the lookup above
+      // already missed, and storing the long name as a key is what must not happen.
+      this.routeNamesCut++;
+      route = truncateName(route);
+      const s = this.byName[route];
+      if (s !== undefined) return s;
+    }
     if (this.routes.size >= this.maxRoutes) {
       this.routeOverflow++;
       return this.routes.get(OTHER) ?? this.createRoute(OTHER);
@@ -125,8 +162,14 @@ export class SeriesStore {
 
   /** The series for `name`, creating it (or `__other__` past the cap). */
   cache(name: string): CacheSeries {
-    const s = this.caches.get(name);
+    let s = this.caches.get(name);
     if (s !== undefined) return s;
+    if (name.length > MAX_NAME_LENGTH) {
+      this.cacheNamesCut++;
+      name = truncateName(name);
+      s = this.caches.get(name);
+      if (s !== undefined) return s;
+    }
     if (this.caches.size >= this.maxCaches) {
       this.cacheOverflow++;
       return this.caches.get(OTHER) ?? this.createCache(OTHER);
@@ -210,6 +253,17 @@ export class SeriesStore {
     this.caches.set(name, c);
     return c;
   }
+}
+
+/**
+ * A prototype-less record of `map`'s entries, for snapshots: a series named
+ * `constructor` or `__proto__` is an own property like any other, and a name
+ * never recorded reads `undefined` rather than an `Object.prototype` member.
+ */
+export function byName<T, R>(map: ReadonlyMap<string, T>, f: (v: T) => R): Record<string, R> {
+  const out = Object.create(null) as Record<string, R>;
+  for (const [k, v] of map) out[k] = f(v);
+  return out;
 }
 
 /** An empty object with no prototype, switched to dictionary mode (fast for many dynamic keys). */

@@ -165,7 +165,11 @@ export class Canary {
   assign(key: string): CanaryArm {
     const t = this.threshold;
     if (t === 0) return 'stable';
-    if (typeof key !== 'string') key = String(key);
+    if (typeof key !== 'string') {
+      const k = stringOf(key);
+      if (k === undefined) return 'stable'; // a key that cannot be hashed goes where nothing changes
+      key = k;
+    }
     let h = this.seed;
     for (let i = 0; i < key.length; i++) {
       h ^= key.charCodeAt(i);
@@ -174,9 +178,13 @@ export class Canary {
     return (h >>> 0) % CANARY_BUCKETS < t ? 'canary' : 'stable';
   }
 
-  /** The bucket (0–9999) of `key`; keys below `percent × 100` go to the canary. */
+  /**
+   * The bucket (0–9999) of `key`; keys below `percent × 100` go to the canary.
+   * A key whose `String(key)` throws is in bucket 10,000: never in the canary.
+   */
   bucket(key: string): number {
-    return fnv1a(String(key), this.seed) % CANARY_BUCKETS;
+    const k = stringOf(key);
+    return k === undefined ? CANARY_BUCKETS : fnv1a(k, this.seed) % CANARY_BUCKETS;
   }
 
   /** The configured percent (kept while stopped). */
@@ -218,11 +226,14 @@ export class Canary {
    * ```
    */
   emergencyStop(options: { reason?: string; by?: string } = {}): boolean {
+    const p = stopSchema.safeParse(options);
+    if (!p.success) throw ValidationError.fromZod(`canary "${this.name}" emergency stop options`, p.error);
     if (this.stopped) return false;
+    const o = p.data;
     this.stopped = true;
     this.threshold = 0;
-    this.stopInfo = { at: this.clock.now(), by: options.by ?? 'api' };
-    if (options.reason !== undefined) this.stopInfo.reason = options.reason;
+    this.stopInfo = { at: this.clock.now(), by: o.by ?? 'api' };
+    if (o.reason !== undefined) this.stopInfo.reason = o.reason;
     return true;
   }
 
@@ -270,6 +281,18 @@ export class Canary {
       if (this.stopInfo.reason !== undefined) s.reason = this.stopInfo.reason;
     }
     return s;
+  }
+}
+
+const stopSchema = z.strictObject({ reason: z.string().max(500).optional(), by: z.string().min(1).max(200).optional() }).default({});
+
+/** `String(key)`, or undefined when that throws (a null-prototype object, a throwing `toString`). */
+function stringOf(key: unknown): string | undefined {
+  if (typeof key === 'string') return key;
+  try {
+    return String(key);
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,6 +6,7 @@ import { Canary, registerCanaryActions, type CanaryHost, type CanaryOptions, typ
 import { Fallback, registerFallbackActions, type FallbackOptions, type FallbackStats } from './fallback.js';
 import { Feature, registerFeatureActions, type FeatureOptions, type FeatureStats } from './feature.js';
 import { canaryDetector, fallbackDetector, rateLimitDetector, type ControlDetectorSpec } from './detectors.js';
+import { byName } from '../../metrics/series-store.js';
 import { controlNameSchema } from './named.js';
 import { RateLimiter, registerRateLimitActions, type RateLimiterOptions, type RateLimiterStats } from './rate-limiter.js';
 
@@ -146,8 +147,7 @@ export class Controls {
 
   /** Every control's state. */
   stats(): ControlsStats {
-    const of = <T extends { stats(): S }, S>(m: ReadonlyMap<string, T>): Record<string, S> =>
-      Object.fromEntries([...m].map(([k, v]) => [k, v.stats()]));
+    const of = <T extends { stats(): S }, S>(m: ReadonlyMap<string, T>): Record<string, S> => byName(m, (v) => v.stats());
     return {
       features: of(this.features),
       caches: of(this.caches),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../../clock.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, ValidationError } from '../../errors.js';
 import { CounterRing } from '../../metrics/counter-ring.js';
 import type { ActionRegistry } from '../registry.js';
 import { fallbackDetectorSchema } from './detectors.js';
@@ -72,6 +72,9 @@ export interface FallbackStats {
 
 const PRIMARY = 0;
 const FAILED = 1;
+
+// Bounded like every other who/why a control keeps.
+const forceSchema = z.strictObject({ reason: z.string().max(500).optional(), by: z.string().min(1).max(200).optional() }).default({});
 
 /**
  * Calls a primary implementation and falls back to a secondary one when the
@@ -184,10 +187,13 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
    * ```
    */
   force(options: { reason?: string; by?: string } = {}): boolean {
+    const p = forceSchema.safeParse(options);
+    if (!p.success) throw ValidationError.fromZod(`fallback "${this.name}" force options`, p.error);
     if (this.forced) return false;
+    const o = p.data;
     this.forced = true;
-    this.forcedInfo = { by: options.by ?? 'api', at: this.clock.now() };
-    if (options.reason !== undefined) this.forcedInfo.reason = options.reason;
+    this.forcedInfo = { by: o.by ?? 'api', at: this.clock.now() };
+    if (o.reason !== undefined) this.forcedInfo.reason = o.reason;
     return true;
   }
 

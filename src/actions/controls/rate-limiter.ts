@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../../clock.js';
@@ -9,6 +10,57 @@ import { namedParams, pick } from './named.js';
 import { SpaceSaving, type HeavyHitter } from './space-saving.js';
 
 const MAX_WINDOW_SECONDS = 7 * 86_400;
+
+/**
+ * Longest key a limiter keeps as it is, in UTF-16 code units. A longer key
+ * is kept as its first 48 code units, `…sha256:` and the base64url SHA-256
+ * of the whole key (99 code units), so 10,000 keys of 16 KiB hold kilobytes,
+ * not 156 MB. Distinct long keys stay distinct (a collision needs a SHA-256
+ * collision), and `block`, `unblock`, `blockedUntil` and `reset` accept
+ * either the original key or that shortened form.
+ *
+ * @example
+ * ```ts
+ * limiter.check(jwt); // a 900-character token: kept as "eyJhbGciOi…sha256:3q2-7w…"
+ * ```
+ */
+export const MAX_KEY_LENGTH = 128;
+const KEY_PREFIX = 48;
+
+/**
+ * The form a limiter keeps `key` under: `key` itself up to
+ * {@link MAX_KEY_LENGTH}, else its prefix and SHA-256 (idempotent: a kept
+ * form maps to itself).
+ *
+ * @example
+ * ```ts
+ * const shown = limiterKey(apiKey); // what topOffenders() and stats().blocked show
+ * ```
+ */
+export function limiterKey(key: string): string {
+  if (key.length <= MAX_KEY_LENGTH) return key;
+  let end = KEY_PREFIX;
+  const c = key.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--; // keep surrogate pairs whole
+  // UTF-16 input: lossless, so keys differing only in lone surrogates stay distinct.
+  const digest = createHash('sha256').update(key, 'utf16le').digest('base64url');
+  // A round trip through a Buffer makes a flat copy: a slice would keep the long key alive.
+  return Buffer.from(`${key.slice(0, end)}…sha256:${digest}`, 'utf16le').toString('utf16le');
+}
+
+/** The kept form of a runtime key, or undefined when `String(key)` throws. */
+function keyOf(key: unknown): string | undefined {
+  let k: string;
+  if (typeof key === 'string') k = key;
+  else {
+    try {
+      k = String(key);
+    } catch {
+      return undefined;
+    }
+  }
+  return k.length > MAX_KEY_LENGTH ? limiterKey(k) : k;
+}
 
 /** Options of `monitor.rateLimiter(name, opts)`. */
 export const rateLimiterOptionsSchema = z.strictObject({
@@ -101,6 +153,11 @@ export interface RateLimiterStats {
   /** Keys with state now (≤ maxKeys). */
   keys: number;
   evictedKeys: number;
+  /**
+   * `check()` calls whose key could not be turned into a string (`String(key)`
+   * threw): answered allowed (fail-open) and counted here, not as decisions.
+   */
+  invalidKeys: number;
   blocked: { key: string; until: number }[];
   blockEvictions: number;
   /** Most-rejected keys (Space-Saving estimate: count ≥ true count ≥ count − error). */
@@ -159,6 +216,7 @@ export class RateLimiter {
   private limitedTotal = 0;
   private evicted = 0;
   private blockEvicted = 0;
+  private invalid = 0;
 
   constructor(name: string, clock: Clock, options: RateLimiterOptions) {
     const parsed = rateLimiterOptionsSchema.safeParse(options);
@@ -183,7 +241,11 @@ export class RateLimiter {
 
   /**
    * Counts one request for `key` and says whether it is allowed. Never
-   * throws (a non-string key is converted with `String`).
+   * throws: a non-string key is converted with `String`; a key longer than
+   * {@link MAX_KEY_LENGTH} is kept as its prefix and hash; a key that cannot
+   * be converted (`String(key)` throws) is allowed — fail-open, since such a
+   * key is a bug in the host rather than a client's doing — and counted in
+   * `stats().invalidKeys`.
    *
    * @example
    * ```ts
@@ -191,7 +253,9 @@ export class RateLimiter {
    * ```
    */
   check(key: string): RateLimitVerdict {
-    if (typeof key !== 'string') key = String(key);
+    const k = typeof key === 'string' && key.length <= MAX_KEY_LENGTH ? key : keyOf(key);
+    if (k === undefined) return this.invalidKey();
+    key = k;
     const now = this.clock.now();
     const W = this.windowMs;
     const start = now - (now % W);
@@ -300,6 +364,7 @@ export class RateLimiter {
     if (typeof key !== 'string' || key.length === 0) {
       throw new ValidationError(`rate limiter "${this.name}" block`, [{ path: 'key', message: 'key must be a non-empty string' }]);
     }
+    key = limiterKey(key);
     if (!(ttlMs > 0 && Number.isFinite(ttlMs))) {
       throw new ValidationError(`rate limiter "${this.name}" block`, [{ path: 'ttlMs', message: 'ttlMs must be a positive number' }]);
     }
@@ -323,22 +388,26 @@ export class RateLimiter {
     return true;
   }
 
-  /** Lifts a block. Returns false if the key was not blocked. */
+  /** Lifts a block (by the original key or its kept form). Returns false if the key was not blocked. */
   unblock(key: string): boolean {
-    const until = this.blockedKeys.get(key);
-    this.blockedKeys.delete(key);
+    const k = keyOf(key);
+    if (k === undefined) return false;
+    const until = this.blockedKeys.get(k);
+    this.blockedKeys.delete(k);
     return until !== undefined && until > this.clock.now();
   }
 
   /** When `key`'s block ends, or undefined when it is not blocked. */
   blockedUntil(key: string): number | undefined {
-    const until = this.blockedKeys.get(key);
+    const k = keyOf(key);
+    const until = k === undefined ? undefined : this.blockedKeys.get(k);
     return until !== undefined && until > this.clock.now() ? until : undefined;
   }
 
   /** Forgets one key's count (e.g. after a successful login). */
   reset(key: string): void {
-    this.states.delete(key);
+    const k = keyOf(key);
+    if (k !== undefined) this.states.delete(k);
   }
 
   /** The most-rejected keys, highest first. */
@@ -367,10 +436,17 @@ export class RateLimiter {
       recent: { ...this.recentCounts(), windowMs: this.recent.windowMs },
       keys: this.states.size,
       evictedKeys: this.evicted,
+      invalidKeys: this.invalid,
       blocked: [...this.blockedKeys].map(([key, until]) => ({ key, until })),
       blockEvictions: this.blockEvicted,
       topOffenders: this.offenders.top(),
     };
+  }
+
+  private invalidKey(): RateLimitVerdict {
+    this.invalid++;
+    const now = this.clock.now();
+    return { allowed: true, remaining: this.limit, retryAfterMs: 0, limit: this.limit, resetMs: this.windowMs - (now % this.windowMs), blocked: false };
   }
 
   private reject(key: string, now: number, retryAfterMs: number, resetMs: number, blocked: boolean): RateLimitVerdict {

@@ -49,7 +49,8 @@ export const statsRoutes: AnyRoute[] = [
     summary: 'Per limiter: limit in force, configured limit, allowed/limited, blocked keys, top offenders; 429s per route',
     handler: ({ monitor }) => {
       const stats = monitor.stats();
-      const rateLimitedByRoute: Record<string, number> = {};
+      // Prototype-less: a route named `__proto__` is a key like any other.
+      const rateLimitedByRoute = Object.create(null) as Record<string, number>;
       for (const [route, r] of Object.entries(stats.routes)) if (r.rateLimited > 0) rateLimitedByRoute[route] = r.rateLimited;
       return {
         json: {
