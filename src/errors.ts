@@ -1,16 +1,37 @@
 import type { ZodError } from 'zod';
 
+// A registry symbol, so the ESM and the CJS build (each with its own copy of every class) share it.
+const BRAND = Symbol.for('firebreak.error');
+
+/**
+ * Gives one of our classes the `name` its errors report. Bundlers rename
+ * classes (esbuild emits `class _ConfigError` for a class whose body refers
+ * to itself), so `new.target.name` would print `_ConfigError` in dist/.
+ *
+ * @internal
+ */
+export function nameErrorClass(cls: abstract new (...args: never[]) => Error, name: string): void {
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });
+}
+
 /**
  * Base class of every error firebreak throws on purpose. `code` is stable and
- * is what the HTTP layer maps to a status, in one table.
+ * is what the HTTP layer maps to a status, in one table. Prefer
+ * {@link isFirebreakError} to `instanceof`: the ESM and CJS builds (and each
+ * CJS entry point) hold their own copies of these classes.
  *
  * @example
  * ```ts
  * try { monitor.incidents.acknowledge('nope', { by: 'alice' }); }
- * catch (err) { if (err instanceof FirebreakError) console.log(err.code); }
+ * catch (err) { if (isFirebreakError(err)) console.log(err.code); }
  * ```
  */
 export class FirebreakError extends Error {
+  static {
+    nameErrorClass(this, 'FirebreakError');
+    Object.defineProperty(this.prototype, BRAND, { value: true, enumerable: false });
+  }
+
   /** Stable machine-readable code, e.g. `CONFIG_INVALID`. */
   readonly code: string;
   /** Structured detail (field issues, ids…), safe to show to an operator. */
@@ -18,7 +39,9 @@ export class FirebreakError extends Error {
 
   constructor(code: string, message: string, details?: unknown) {
     super(message);
-    this.name = new.target.name;
+    // Our classes carry their name on the prototype (see nameErrorClass); a user's subclass keeps its own.
+    const proto = new.target.prototype as Error;
+    this.name = Object.prototype.hasOwnProperty.call(proto, 'name') ? proto.name : new.target.name;
     this.code = code;
     this.details = details;
   }
@@ -54,6 +77,10 @@ function describe(issues: FieldIssue[]): string {
  * ```
  */
 export class ConfigError extends FirebreakError {
+  static {
+    nameErrorClass(this, 'ConfigError');
+  }
+
   /** Every problem found, not just the first. */
   readonly issues: FieldIssue[];
 
@@ -78,6 +105,10 @@ export class ConfigError extends FirebreakError {
  * ```
  */
 export class ValidationError extends FirebreakError {
+  static {
+    nameErrorClass(this, 'ValidationError');
+  }
+
   /** Every problem found. */
   readonly issues: FieldIssue[];
 
@@ -101,6 +132,10 @@ export class ValidationError extends FirebreakError {
  * ```
  */
 export class NotFoundError extends FirebreakError {
+  static {
+    nameErrorClass(this, 'NotFoundError');
+  }
+
   constructor(kind: string, id: string) {
     super('NOT_FOUND', `Unknown ${kind}: ${id}`, { kind, id });
   }
@@ -130,6 +165,10 @@ export type ActionErrorCode =
  * ```
  */
 export class ActionError extends FirebreakError {
+  static {
+    nameErrorClass(this, 'ActionError');
+  }
+
   declare readonly code: ActionErrorCode;
 
   constructor(code: ActionErrorCode, message: string, details?: unknown) {
@@ -148,6 +187,10 @@ export class ActionError extends FirebreakError {
  * ```
  */
 export class InvalidTransitionError extends FirebreakError {
+  static {
+    nameErrorClass(this, 'InvalidTransitionError');
+  }
+
   /** The incident's state when the step was attempted. */
   readonly from: string;
   /** The step that was refused. */
@@ -170,7 +213,34 @@ export class InvalidTransitionError extends FirebreakError {
  * ```
  */
 export class LimitError extends FirebreakError {
+  static {
+    nameErrorClass(this, 'LimitError');
+  }
+
   constructor(what: string, limit: number) {
     super('LIMIT_REACHED', `Too many ${what} (limit ${limit})`, { what, limit });
   }
+}
+
+/**
+ * True when `err` is an error firebreak threw (any {@link FirebreakError}
+ * subclass, including the HTTP layer's), and, given `code`, when its `code`
+ * is that one. Works across the ESM and CJS builds and across entry points,
+ * where `instanceof` does not: it reads a `Symbol.for('firebreak.error')`
+ * brand, not the class.
+ *
+ * @example
+ * ```ts
+ * try { await monitor.actions.execute('cache.clear'); }
+ * catch (err) {
+ *   if (isFirebreakError(err, 'ACTION_BUSY')) retryLater();
+ *   else if (isFirebreakError(err)) console.warn(err.code, err.message);
+ *   else throw err;
+ * }
+ * ```
+ */
+export function isFirebreakError<C extends string = string>(err: unknown, code?: C): err is FirebreakError & { readonly code: C } {
+  if (typeof err !== 'object' || err === null) return false;
+  if ((err as Record<symbol, unknown>)[BRAND] !== true) return false;
+  return code === undefined || (err as { code?: unknown }).code === code;
 }

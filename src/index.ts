@@ -77,7 +77,7 @@ export { systemClock, every } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { monitorOptionsSchema, sloSchema, parseConfig } from './config.js';
 export type { MonitorOptions, ResolvedMonitorOptions, SloInput, SloConfig, SloKind } from './config.js';
-export { FirebreakError, ConfigError, ValidationError, NotFoundError, ActionError } from './errors.js';
+export { FirebreakError, ConfigError, ValidationError, NotFoundError, ActionError, isFirebreakError } from './errors.js';
 export type { FieldIssue, ActionErrorCode } from './errors.js';
 export type { SloResult, SloStatus } from './slo/evaluate.js';
 export type { RouteStats, CacheStats } from './metrics/series-store.js';

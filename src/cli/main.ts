@@ -5,6 +5,11 @@
  *
  * @packageDocumentation
  */
+import { quietOnClosedPipe } from './output.js';
 import { run } from './program.js';
+
+// `firebreak … | head -1`: a reader that stops early must not turn into an EPIPE stack trace.
+quietOnClosedPipe(process.stdout);
+quietOnClosedPipe(process.stderr);
 
 process.exitCode = await run(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr });

@@ -120,3 +120,31 @@ export function fields(entries: ReadonlyArray<readonly [string, string | undefin
   const w = Math.max(0, ...shown.map(([k]) => k.length));
   return shown.map(([k, v]) => `${paint('bold', `${k}:`.padEnd(w + 1))} ${clean(v)}`).join('\n') + '\n';
 }
+
+/** A stream that reports write failures as `'error'` events, as `process.stdout` does. */
+export interface ErrorEmitter {
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+/**
+ * Lets the CLI end quietly when the reader of its output goes away
+ * (`firebreak emergency-ref | head -1`): `EPIPE` on the stream is ignored, as
+ * a Unix tool killed by SIGPIPE would say nothing (Node ignores SIGPIPE and
+ * would otherwise crash on the unhandled `'error'` event with a stack trace).
+ * The stream is destroyed by then, so later writes are dropped, and the
+ * process ends with the exit code the command earned: 0 for a command that
+ * worked, rather than a 141 that `set -o pipefail` would count as a failure.
+ * Other write errors (a full disk…) are rethrown, as Node would report them.
+ *
+ * @example
+ * ```ts
+ * quietOnClosedPipe(process.stdout);
+ * quietOnClosedPipe(process.stderr);
+ * ```
+ */
+export function quietOnClosedPipe(stream: ErrorEmitter): void {
+  stream.on('error', (err) => {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return;
+    throw err;
+  });
+}

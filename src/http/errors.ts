@@ -1,4 +1,4 @@
-import { FirebreakError } from '../errors.js';
+import { FirebreakError, nameErrorClass } from '../errors.js';
 
 /**
  * Errors raised by the HTTP layer itself (authentication, body handling,
@@ -11,6 +11,10 @@ import { FirebreakError } from '../errors.js';
  * ```
  */
 export class HttpError extends FirebreakError {
+  static {
+    nameErrorClass(this, 'HttpError');
+  }
+
   /** Headers the error response must carry (`WWW-Authenticate`, `Retry-After`…). */
   readonly headers: Readonly<Record<string, string>>;
 

@@ -1,5 +1,24 @@
 import type { Clock, TimerHandle } from '../clock.js';
 
+// Captured at import, before a test can install vi.useFakeTimers() (which replaces the globals): advanceAsync
+// must yield to the real event loop, or it would wait on a fake timer nobody advances.
+const realSetImmediate: ((fn: () => void) => unknown) | undefined = globalThis.setImmediate;
+const realSetTimeout = globalThis.setTimeout;
+
+/**
+ * Resolves on a later macrotask. Every promise job queued before it (however
+ * long the chain, as long as it waits on no real I/O) runs first: the
+ * microtask queue drains before the event loop moves on. The same yield that
+ * @sinonjs/fake-timers' `tickAsync` and vitest's `advanceTimersByTimeAsync`
+ * make between timers.
+ */
+function nextMacrotask(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (realSetImmediate !== undefined) realSetImmediate(resolve);
+    else realSetTimeout(resolve, 0);
+  });
+}
+
 interface Timer {
   readonly id: number;
   readonly at: number;
@@ -9,7 +28,9 @@ interface Timer {
 /**
  * A {@link Clock} that only moves when a test moves it. Timers fire in
  * due-time order (ties in scheduling order) during {@link ManualClock.advance},
- * including timers scheduled by other timers while advancing.
+ * including timers scheduled by other timers while advancing. Code built on
+ * promises (fallbacks, actions, notifiers) wants
+ * `await clock.advanceAsync(ms)`, which also runs promise jobs between timers.
  *
  * @example
  * ```ts
@@ -68,6 +89,41 @@ export class ManualClock implements Clock {
       next.fn();
     }
     this.time = target;
+  }
+
+  /**
+   * Moves time forward by `ms` like {@link ManualClock.advance}, but lets
+   * promise jobs run before the first timer and after each one, at that
+   * timer's due time: what a promise-based component needs to see the order
+   * a real event loop gives. With `advance(5_000)`, a fallback whose primary
+   * resolves at 100 ms still times out at 1 s, because the primary's `then`
+   * has not run when the timeout fires; with `await advanceAsync(5_000)` the
+   * primary's result is handled at 100 ms and the timeout is cancelled.
+   * Timers scheduled during the advance (by timers or by promise callbacks)
+   * fire too if they fall due. Only promise jobs are waited for: work that
+   * waits on real I/O still needs its own await. Do not run two advances at
+   * once.
+   *
+   * @example
+   * ```ts
+   * const answer = ranker.run(query);
+   * await clock.advanceAsync(5_000);
+   * expect(await answer).toEqual(primaryResult);
+   * ```
+   */
+  async advanceAsync(ms: number): Promise<void> {
+    if (!(ms >= 0)) throw new RangeError(`advanceAsync(ms): ms must be a non-negative number, got ${ms}`);
+    const target = this.time + ms;
+    await nextMacrotask();
+    for (;;) {
+      const next = this.timers[0];
+      if (next === undefined || next.at > target) break;
+      this.timers.shift();
+      this.time = Math.max(this.time, next.at);
+      next.fn();
+      await nextMacrotask();
+    }
+    this.time = Math.max(this.time, target);
   }
 
   /** Jumps to an absolute time; moving forward fires due timers like {@link ManualClock.advance}. */

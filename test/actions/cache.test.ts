@@ -103,6 +103,94 @@ describe('guarded cache', () => {
     expect(cache.get('j')).toBeUndefined();
   });
 
+  describe('a disable/enable cycle never serves stale data', () => {
+    it('a value overwritten while disabled is not served after re-enabling', () => {
+      const { monitor } = setup();
+      const cache = monitor.cache<string, string>('c', { max: 10 });
+      cache.set('q1', 'a');
+      cache.disable();
+      cache.set('q1', 'b');
+      cache.enable();
+      expect(cache.get('q1')).not.toBe('a');
+      expect(cache.get('q1')).toBeUndefined();
+    });
+
+    it('a value deleted while disabled stays deleted', () => {
+      const { monitor } = setup();
+      const cache = monitor.cache<string, string>('c', { max: 10 });
+      cache.set('q1', 'a').set('q2', 'z');
+      cache.disable();
+      expect(cache.delete('q1')).toBe(true);
+      cache.enable();
+      expect(cache.get('q1')).toBeUndefined();
+      expect(cache.get('q2')).toBe('z');
+    });
+
+    it('a clear while disabled empties the cache for good', () => {
+      const { monitor } = setup();
+      const cache = monitor.cache<string, string>('c', { max: 10 });
+      cache.set('q1', 'a').set('q2', 'b');
+      cache.disable();
+      expect(cache.clear()).toBe(2);
+      cache.enable();
+      expect(cache.get('q1')).toBeUndefined();
+      expect(cache.get('q2')).toBeUndefined();
+      expect(cache.stats()).toMatchObject({ size: 0, cleared: 2 });
+    });
+
+    it('entries kept across the cycle still expire on their original TTL', () => {
+      const { clock, monitor } = setup();
+      const cache = monitor.cache<string, string>('c', { max: 10, ttl: 60_000 });
+      cache.set('q1', 'a');
+      cache.disable();
+      clock.advance(60_001);
+      cache.enable();
+      expect(cache.get('q1')).toBeUndefined();
+    });
+
+    it('a load that began before the disable does not store a value older than a write made while disabled', async () => {
+      const { monitor } = setup();
+      const cache = monitor.cache<string, string>('c', { max: 10 });
+      const gate = deferred<string>();
+      const pending = cache.getOrLoad('q1', () => gate.promise);
+      cache.disable();
+      cache.set('q1', 'new');
+      cache.enable();
+      gate.resolve('old');
+      expect(await pending).toBe('old'); // the caller still gets what it loaded
+      expect(cache.get('q1')).toBeUndefined();
+    });
+
+    it('a write made while a load is in flight wins over the load', async () => {
+      const { monitor } = setup();
+      const cache = monitor.cache<string, string>('c', { max: 10 });
+      const gate = deferred<string>();
+      const pending = cache.getOrLoad('q1', () => gate.promise);
+      cache.set('q1', 'new');
+      gate.resolve('old');
+      await pending;
+      expect(cache.get('q1')).toBe('new');
+      // and the next load of the key starts afresh instead of joining the superseded one
+      cache.delete('q1');
+      expect(await cache.getOrLoad('q1', () => 'fresh')).toBe('fresh');
+    });
+
+    it('through the actions: a write while cache.disable is in effect is not undone by its revert', async () => {
+      const { monitor } = setup();
+      const cache = monitor.cache<string, string>('search', { max: 10 });
+      cache.set('q1', 'a');
+      const disabled = await monitor.actions.execute('cache.disable', { params: { name: 'search' } });
+      expect(disabled.outcome).toBe('success');
+      cache.set('q1', 'b');
+      const reverted = await monitor.actions.revert(disabled.id);
+      expect(cache.isEnabled()).toBe(true);
+      expect(reverted).toBeDefined();
+      expect(cache.get('q1')).toBeUndefined();
+      cache.set('q1', 'c');
+      expect(cache.get('q1')).toBe('c');
+    });
+  });
+
   it('clear() empties the cache and says how many entries went', () => {
     const { monitor } = setup();
     const cache = monitor.cache<string, number>('c', { max: 10 });

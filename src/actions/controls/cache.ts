@@ -47,6 +47,11 @@ export interface GuardedCacheStats {
   cleared: number;
 }
 
+interface InflightLoad<V> {
+  readonly promise: Promise<V>;
+  superseded: boolean;
+}
+
 const disableSchema = z.strictObject({ reason: z.string().max(500).optional(), by: z.string().max(200).optional() }).default({});
 
 /**
@@ -57,6 +62,17 @@ const disableSchema = z.strictObject({ reason: z.string().max(500).optional(), b
  *
  * TTLs follow the monitor's clock (the cache's `perf` is the clock unless you
  * pass your own), so a test's ManualClock expires entries too.
+ *
+ * Disabling never makes it serve stale data afterwards. Entries cached before
+ * the disable are kept (re-enabling after a short disable does not send a
+ * burst of misses to the backend) and keep expiring on their own TTL, but
+ * every write made while disabled still invalidates: `set(key)` deletes the
+ * key's entry instead of storing, `delete` and `clear` act as usual. So once
+ * re-enabled, the cache answers a key either with a value nobody has
+ * overwritten since it was cached, or with a miss. Writes also win over
+ * loads in flight: a `getOrLoad` whose key was set or deleted (or the cache
+ * cleared or disabled) while it was loading returns its value to its caller
+ * but does not store it.
  *
  * @example
  * ```ts
@@ -77,7 +93,8 @@ export class GuardedCache<K extends {}, V extends {}> {
   private bypassed = 0;
   private cleared = 0;
   // Concurrent loads of one key share one loader call; entries live only while the load is in flight.
-  private readonly inflight = new Map<K, Promise<V>>();
+  // A write to the key marks its load superseded: the load's (older) result must not overwrite the write.
+  private readonly inflight = new Map<K, InflightLoad<V>>();
 
   constructor(name: string, clock: Clock, options: CacheOptions<K, V>, record: CacheRecorder) {
     this.name = name;
@@ -132,8 +149,10 @@ export class GuardedCache<K extends {}, V extends {}> {
   }
 
   /**
-   * Stores a value (a no-op while disabled). An error inside the cache (e.g.
-   * a throwing `sizeCalculation`) is recorded, not thrown.
+   * Stores a value. While disabled nothing is stored but the key's existing
+   * entry is deleted, so the value cached before the disable cannot come back
+   * once the cache is re-enabled. An error inside the cache (e.g. a throwing
+   * `sizeCalculation`) is recorded, not thrown.
    *
    * @example
    * ```ts
@@ -141,14 +160,45 @@ export class GuardedCache<K extends {}, V extends {}> {
    * ```
    */
   set(key: K, value: V, options?: LRUCache.SetOptions<K, V, unknown>): this {
-    if (this.disabled) return this;
+    this.supersede(key);
+    if (this.disabled) {
+      this.remove(key);
+      return this;
+    }
+    this.store(key, value, options);
+    return this;
+  }
+
+  private store(key: K, value: V, options?: LRUCache.SetOptions<K, V, unknown>): void {
     try {
       this.lru.set(key, value, options);
     } catch {
       this.errors++;
       this.record(this.name, 'error');
+      // A failed set can leave the previous value in place; it is no longer the current one.
+      this.remove(key);
     }
-    return this;
+  }
+
+  private remove(key: K): boolean {
+    try {
+      return this.lru.delete(key);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stops the key's load in flight (if any) from storing its result, and lets the next lookup load afresh. */
+  private supersede(key: K): void {
+    const load = this.inflight.get(key);
+    if (load === undefined) return;
+    load.superseded = true;
+    this.inflight.delete(key);
+  }
+
+  private supersedeAll(): void {
+    for (const load of this.inflight.values()) load.superseded = true;
+    this.inflight.clear();
   }
 
   /** Whether `key` is cached (not recorded as a lookup; false while disabled). */
@@ -161,13 +211,10 @@ export class GuardedCache<K extends {}, V extends {}> {
     }
   }
 
-  /** Removes one entry. */
+  /** Removes one entry (also while disabled, so it stays removed once re-enabled). */
   delete(key: K): boolean {
-    try {
-      return this.lru.delete(key);
-    } catch {
-      return false;
-    }
+    this.supersede(key);
+    return this.remove(key);
   }
 
   /**
@@ -175,7 +222,9 @@ export class GuardedCache<K extends {}, V extends {}> {
    * result is recorded per call: a hit, a miss whose load succeeded, or an
    * error whose load failed (the loader's error is rethrown: it is the
    * host's). Concurrent calls for one key share one load. While disabled the
-   * loader is called directly.
+   * loader is called directly and nothing is stored. A load's result is not
+   * stored if the key was written (`set`, `delete`) or the cache cleared,
+   * disabled or re-enabled while it was loading: the caller still gets it.
    *
    * @example
    * ```ts
@@ -200,14 +249,18 @@ export class GuardedCache<K extends {}, V extends {}> {
     }
     let load = this.inflight.get(key);
     if (load === undefined) {
-      load = (async () => loader(key))();
-      this.inflight.set(key, load);
-      const clear = (): void => void this.inflight.delete(key);
-      load.then(clear, clear);
+      const started: InflightLoad<V> = { promise: (async () => loader(key))(), superseded: false };
+      this.inflight.set(key, started);
+      // Only its own entry: a superseded load must not remove the fresh load that replaced it.
+      const done = (): void => {
+        if (this.inflight.get(key) === started) this.inflight.delete(key);
+      };
+      started.promise.then(done, done);
+      load = started;
     }
     let value: V;
     try {
-      value = await load;
+      value = await load.promise;
     } catch (err) {
       this.errors++;
       this.record(this.name, 'error');
@@ -215,7 +268,7 @@ export class GuardedCache<K extends {}, V extends {}> {
     }
     this.misses++;
     this.record(this.name, 'miss');
-    this.set(key, value);
+    if (!load.superseded && !this.disabled) this.store(key, value);
     return value;
   }
 
@@ -228,6 +281,7 @@ export class GuardedCache<K extends {}, V extends {}> {
    * ```
    */
   clear(): number {
+    this.supersedeAll();
     const n = this.lru.size;
     try {
       this.lru.clear();
@@ -238,18 +292,30 @@ export class GuardedCache<K extends {}, V extends {}> {
     return n;
   }
 
-  /** Makes the cache a pass-through (get misses, set no-ops). Returns false if already disabled. */
+  /**
+   * Makes the cache a pass-through: `get` misses, `getOrLoad` calls its
+   * loader, `set` stores nothing but deletes the key's entry, `delete` and
+   * `clear` still remove. Entries cached before stay (and expire on their
+   * TTL) so `enable()` resumes warm, never with a value overwritten or
+   * removed meanwhile. Loads in flight when disabling are not stored.
+   * Returns false if already disabled.
+   */
   disable(options: { reason?: string; by?: string } = {}): boolean {
     const p = disableSchema.safeParse(options);
     if (!p.success) throw ValidationError.fromZod(`cache "${this.name}" disable options`, p.error);
     const o = p.data;
     if (this.disabled) return false;
+    this.supersedeAll();
     this.disabled = true;
     this.reason = o.reason;
     return true;
   }
 
-  /** Turns caching back on. Returns false if it was on. */
+  /**
+   * Turns caching back on, with the entries kept through the disable minus
+   * every key written, deleted or cleared meanwhile (see {@link disable}).
+   * Returns false if it was on.
+   */
   enable(): boolean {
     if (!this.disabled) return false;
     this.disabled = false;
@@ -306,7 +372,7 @@ export function registerCacheActions(actions: ActionRegistry, caches: ReadonlyMa
   actions.register({
     id: 'cache.disable',
     title: 'Disable cache',
-    description: 'Turns a cache into a pass-through (every get misses, set is ignored). Revert re-enables it.',
+    description: 'Turns a cache into a pass-through (every get misses; a set deletes the key instead of storing, so nothing stale survives). Revert re-enables it.',
     estimatedSeconds: 30,
     risk: 'safe',
     verification: 'Cache reads disabled in /stats/cache; cache errors stop.',
