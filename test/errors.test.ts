@@ -136,4 +136,17 @@ describe('built output (dist/)', () => {
       expect(esm.isFirebreakError(thrown) && cjs.isFirebreakError(thrown)).toBe(true);
     }
   });
+
+  it('maps an error thrown by the other build to its status, not a 500', () => {
+    for (const [lib, http] of [
+      [cjs, esmHttp],
+      [esm, cjsHttp],
+    ] as const) {
+      expect(http.mapError(new lib.ValidationError('params', [{ path: 'factor', message: 'Expected number' }])).status).toBe(400);
+      expect(http.mapError(new lib.NotFoundError('incident', 'inc_1')).status).toBe(404);
+    }
+    const limited = esmHttp.mapError(new cjsHttp.HttpError('RATE_LIMITED', 'slow down', undefined, { 'retry-after': '3' }));
+    expect(limited.status).toBe(429);
+    expect(limited.headers).toEqual({ 'retry-after': '3' });
+  });
 });

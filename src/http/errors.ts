@@ -1,4 +1,4 @@
-import { FirebreakError, nameErrorClass } from '../errors.js';
+import { FirebreakError, isFirebreakError, nameErrorClass } from '../errors.js';
 
 /**
  * Errors raised by the HTTP layer itself (authentication, body handling,
@@ -128,10 +128,11 @@ const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
  * ```
  */
 export function mapError(err: unknown): MappedError {
-  if (err instanceof FirebreakError) {
+  // The brand, not instanceof: an action built against the CJS entry may throw into the ESM HTTP layer.
+  if (isFirebreakError(err)) {
     const status = STATUS_BY_CODE[err.code];
     if (status !== undefined) {
-      const headers = err instanceof HttpError ? err.headers : NO_HEADERS;
+      const headers = 'headers' in err && typeof err.headers === 'object' && err.headers !== null ? (err.headers as Record<string, string>) : NO_HEADERS;
       return { status, headers, body: { error: { code: err.code, message: err.message, details: err.details ?? null } } };
     }
   }
