@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ActionExecution } from '../../src/index.js';
+import { resolveParams, type PlaybookStep } from '../../src/actions/playbooks.js';
 import { watchUnhandledRejections } from '../helpers/unhandled.js';
 import { setup } from './helpers.js';
 
@@ -105,10 +106,27 @@ describe('an action whose code misbehaves settles as failed, audited, and frees 
     monitor.actions.register({ id: 'a', title: 'A', execute: () => {} });
     monitor.actions.register({ id: 'b', title: 'B', execute: async () => null as never });
     monitor.actions.register({ id: 'c', title: 'C', execute: () => ({ message: 'ok', data: { n: 1, at: new Date(0) }, extra: true }) as never });
-    monitor.actions.register({ id: 'd', title: 'D', execute: () => ({ noop: true, message: undefined, data: undefined }) });
+    monitor.actions.register({ id: 'd', title: 'D', execute: () => ({ noop: true, message: undefined, data: undefined }) as never });
     expect(await monitor.actions.execute('a')).toMatchObject({ outcome: 'success' });
     expect(await monitor.actions.execute('b')).toMatchObject({ outcome: 'success' });
     expect(await monitor.actions.execute('c')).toMatchObject({ outcome: 'success', message: 'ok', data: { n: 1 } });
     expect(await monitor.actions.execute('d')).toMatchObject({ outcome: 'noop' });
+  });
+});
+
+describe('playbook params functions are user code', () => {
+  it.each([
+    ['returns a rejecting promise', () => Promise.reject(new Error('lookup down')) as never, /synchronous/],
+    ['throws', (): Record<string, unknown> => { throw new Error('lookup bug'); }, /lookup bug/],
+    ['returns a string', () => 'cache:search' as never, /object/],
+  ])('one that %s gives empty params and an error, and leaves no rejection behind', async (_what, params, error) => {
+    const { monitor } = setup();
+    const incident = monitor.incidents.open({ type: 'cache-failure', scope: 'cache:search', severity: 'high', summary: 'x', by: 'alice' });
+    const step = { action: 'cache.disable', mode: 'suggest', params } as unknown as PlaybookStep;
+    const r = resolveParams(step, incident, { controls: monitor.controls });
+    await watch.settle();
+    expect(r.params).toEqual({});
+    expect(r.error).toMatch(error);
+    expect(watch.seen).toEqual([]);
   });
 });
