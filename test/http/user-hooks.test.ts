@@ -95,3 +95,20 @@ describe('a logger whose warn() fails', () => {
     expect(watch.seen).toEqual([]);
   });
 });
+
+describe('an authorize() that fails', () => {
+  it.each([
+    ['rejects (identity provider down)', () => Promise.reject(new Error('idp down'))],
+    ['returns a thenable whose then throws', () => ({ then(): never { throw new Error('then'); } })],
+    ['throws', () => { throw new Error('idp bug'); }],
+  ])('that %s fails closed with a 500, and the next request is answered', async (_what, authorize) => {
+    const { monitor } = setup();
+    const handler = createHandler(monitor, { auth: { tokens: [TOKEN], authorize: authorize as never } });
+    const url = await listen(createServer((req, res) => handler(req, res)));
+    const refused = await fetch(`${url}/admin/actions`, { headers: { authorization: 'Bearer wrong-token-0123456789' } });
+    expect(refused.status).toBe(500);
+    await watch.settle();
+    expect((await fetch(`${url}/admin/actions`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect(watch.seen).toEqual([]);
+  });
+});
