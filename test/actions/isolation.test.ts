@@ -130,3 +130,19 @@ describe('playbook params functions are user code', () => {
     expect(watch.seen).toEqual([]);
   });
 });
+
+describe('a fallback primary is user code', () => {
+  it.each([
+    ['returns a thenable whose then() throws', () => ({ then(): never { throw new Error('then boom'); } })],
+    ['returns a thenable whose then getter throws', () => ({ get then(): never { throw new Error('getter boom'); } })],
+  ])('a primary that %s is a primary failure: the fallback answers', async (_what, primary) => {
+    const { clock, monitor } = setup();
+    const ranker = monitor.fallback('ranker', { primary: primary as unknown as () => Promise<string>, fallback: () => 'hybrid', timeoutMs: 300 });
+    await expect(ranker.run()).resolves.toBe('hybrid');
+    clock.advance(1_000);
+    await watch.settle();
+    expect(ranker.stats()).toMatchObject({ primaryCalls: 1, primaryErrors: 1, fallbackCalls: 1, primaryTimeouts: 0 });
+    expect(clock.pendingTimers()).toBe(0);
+    expect(watch.seen).toEqual([]);
+  });
+});
