@@ -147,7 +147,11 @@ export const monitorOptionsSchema = z
     minSamples: z.number().int().nonnegative().default(20),
     /** Period of the evaluation that `start()` schedules. */
     evaluateEveryMs: z.number().int().positive().default(10_000),
-    /** Decides success from a status code when `ok` is not given (default: status < 500). */
+    /**
+     * Decides success from a status code when `ok` is not given (default: status < 500).
+     * Runs on the hot path and must be synchronous: if it throws or returns a promise,
+     * the default decides (a returned promise is never left to reject unhandled).
+     */
     classify: z
       .custom<(status: number) => boolean>(isFn, { message: 'classify must be a function (status) => boolean' })
       .optional(),

@@ -1,13 +1,15 @@
 import { EventEmitter } from 'eventemitter3';
+import { callSafely } from './safe-call.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the widest listener type, internal only
 type Listener = (...args: any[]) => void;
 
 /**
  * A typed event emitter (eventemitter3 underneath) whose listeners cannot
- * throw into the emitter: a listener that throws is counted and skipped, and
- * the remaining listeners still run. Events fire from evaluation timers, where
- * an escaping error would crash the host.
+ * throw into the emitter: a listener that throws, or returns a promise that
+ * rejects, is counted and skipped, and the remaining listeners still run.
+ * Events fire from evaluation timers, where an escaping error (or an
+ * unhandled rejection) would crash the host.
  *
  * @example
  * ```ts
@@ -17,10 +19,15 @@ type Listener = (...args: any[]) => void;
 export class SafeEmitter<Events extends { [K in keyof Events]: Listener }> {
   private readonly ee = new EventEmitter();
   private readonly wrappers = new Map<Listener, Map<PropertyKey, Listener>>();
-  /** Listener calls that threw. */
+  /** Listener calls that threw, or whose returned promise rejected. */
   listenerErrors = 0;
-  /** The last error a listener threw, for diagnosis. */
+  /** The last error a listener threw or rejected with, for diagnosis. */
   lastListenerError: unknown;
+  // One sink per emitter, so that containing a listener allocates nothing per call.
+  private readonly countListenerError = (err: unknown): void => {
+    this.listenerErrors++;
+    this.lastListenerError = err;
+  };
 
   /** Calls `fn` every time `event` fires. */
   on<K extends keyof Events & (string | symbol)>(event: K, fn: Events[K]): this {
@@ -60,12 +67,7 @@ export class SafeEmitter<Events extends { [K in keyof Events]: Listener }> {
   private wrap(event: PropertyKey, fn: Listener, once: boolean): Listener {
     const wrapper = (...args: unknown[]): void => {
       if (once) this.forget(fn, event);
-      try {
-        (fn as (...a: unknown[]) => void)(...args);
-      } catch (err) {
-        this.listenerErrors++;
-        this.lastListenerError = err;
-      }
+      callSafely(this.countListenerError, fn as (...a: unknown[]) => unknown, ...args);
     };
     let byEvent = this.wrappers.get(fn);
     if (byEvent === undefined) this.wrappers.set(fn, (byEvent = new Map()));

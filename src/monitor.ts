@@ -2,6 +2,7 @@ import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { every, systemClock, type Clock } from './clock.js';
 import { monitorOptionsSchema, parseConfig, type MonitorOptions, type ResolvedMonitorOptions } from './config.js';
 import { SafeEmitter } from './events.js';
+import { containAsync } from './safe-call.js';
 import { BucketLayout } from './metrics/log-buckets.js';
 import { processProbes, type ResourceProbes } from './metrics/process.js';
 import { leLabel, newRegistry, registerCollector, type CollectFn, type PromSample } from './metrics/prometheus.js';
@@ -711,7 +712,11 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     const classify = this.classify;
     if (classify === undefined) return status >= 500;
     try {
-      return !classify(status);
+      const verdict: unknown = classify(status);
+      if (verdict === null || (typeof verdict !== 'object' && typeof verdict !== 'function')) return !verdict;
+      // An object is no verdict (a promise, from an async classifier): judge by the default, and never leave it to reject unhandled.
+      containAsync(verdict);
+      return status >= 500;
     } catch {
       return status >= 500;
     }

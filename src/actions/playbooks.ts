@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Incident } from '../incidents/types.js';
+import { containAsync, errorMessage } from '../safe-call.js';
 import type { Controls } from './controls/controls.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
@@ -221,13 +222,25 @@ export class Playbooks {
   }
 }
 
-/** The params of `step` for `incident` (a throwing params function gives empty params and the error). */
+/**
+ * The params of `step` for `incident`. A params function that throws, returns
+ * something other than an object, or returns a promise (params are computed
+ * synchronously, when procedures are listed) gives empty params and the error;
+ * the promise is never left to reject unhandled.
+ */
 export function resolveParams(step: PlaybookStep, incident: Incident, ctx: StepContext): { params: Record<string, unknown>; error?: string } {
   if (step.params === undefined) return { params: {} };
   if (typeof step.params !== 'function') return { params: { ...step.params } };
   try {
-    return { params: { ...(step.params(incident, ctx) ?? {}) } };
+    const out: unknown = step.params(incident, ctx);
+    if (out === undefined || out === null) return { params: {} };
+    if (typeof out !== 'object' || Array.isArray(out)) return { params: {}, error: `params function returned ${Array.isArray(out) ? 'an array' : typeof out}; expected an object` };
+    if (typeof (out as { then?: unknown }).then === 'function') {
+      containAsync(out);
+      return { params: {}, error: 'params function must be synchronous (it returned a promise)' };
+    }
+    return { params: { ...out } };
   } catch (err) {
-    return { params: {}, error: err instanceof Error ? err.message : String(err) };
+    return { params: {}, error: errorMessage(err) };
   }
 }

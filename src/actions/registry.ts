@@ -206,8 +206,10 @@ export class ActionRegistry {
    * (`ACTION_NOT_FOUND`), bad params (`ValidationError` naming the field),
    * missing `confirm` (`CONFIRMATION_REQUIRED`), unknown incident, or the
    * same action already running (`ACTION_BUSY`). Anything the action itself
-   * does wrong — throw, reject, hang past `timeoutMs` — resolves to an
-   * execution with outcome `failed` or `timeout`.
+   * does wrong — throw, reject, return a thenable whose `then` throws or a
+   * malformed result, hang past `timeoutMs` — resolves to an audited
+   * execution with outcome `failed` or `timeout`, and frees the action for
+   * the next call.
    *
    * A synchronous action takes effect before `execute()` returns its promise.
    *

@@ -51,6 +51,9 @@ export type ActionMetaInput = Omit<z.input<typeof actionMetaSchema>, 'params' | 
 
 /**
  * What an action's `execute` or `revert` may return (or nothing, meaning it worked).
+ * Anything else — a number, a string, an array, a field of the wrong type,
+ * `data` that `JSON.stringify` rejects — is a bug in the action: the execution
+ * is recorded as `failed`, with the reason in `error`.
  *
  * @example
  * ```ts

@@ -13,6 +13,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { parseConfig } from '../config.js';
 import type { Monitor } from '../monitor.js';
+import { containAsync } from '../safe-call.js';
 import type { BodySource } from '../http/body.js';
 import { writeReply } from '../http/node-reply.js';
 import type { HttpOptions } from '../http/options.js';
@@ -221,7 +222,7 @@ export function firebreakMiddleware(
     let skipped = false;
     if (skip !== undefined) {
       try {
-        skipped = skip(req) === true;
+        skipped = containAsync(skip(req)) === true;
       } catch {
         skipped = false;
       }

@@ -1,4 +1,5 @@
 import type { Monitor } from '../monitor.js';
+import { callSafely } from '../safe-call.js';
 import type { AdminAuditEntry } from './options.js';
 
 /**
@@ -33,9 +34,12 @@ export class AdminAuditLog {
   private seq = 0;
   /** Entries pushed out because the log was full. */
   dropped = 0;
-  /** `onAudit` listeners that threw (contained). */
+  /** `onAudit` listeners that threw, or whose returned promise rejected (contained). */
   listenerErrors = 0;
-  private readonly listeners = new Set<(entry: AdminAuditEntry) => void>();
+  private readonly listeners = new Set<(entry: AdminAuditEntry) => unknown>();
+  private readonly countListenerError = (): void => {
+    this.listenerErrors++;
+  };
 
   constructor(readonly capacity: number) {
     this.ring = new Array<AdminAuditEntry | undefined>(capacity);
@@ -47,18 +51,16 @@ export class AdminAuditLog {
     if (this.ring[this.next] !== undefined) this.dropped++;
     this.ring[this.next] = full;
     this.next = (this.next + 1) % this.capacity;
-    for (const fn of this.listeners) {
-      try {
-        fn(full);
-      } catch {
-        this.listenerErrors++;
-      }
-    }
+    // An async onAudit that fails (the log shipper is down) must not become an unhandled rejection.
+    for (const fn of this.listeners) callSafely(this.countListenerError, fn, full);
     return full;
   }
 
-  /** Calls `fn` with every new entry; returns a function that stops it. */
-  subscribe(fn: (entry: AdminAuditEntry) => void): () => void {
+  /**
+   * Calls `fn` with every new entry; returns a function that stops it. A
+   * throw or a rejected promise from `fn` is counted in `listenerErrors`.
+   */
+  subscribe(fn: (entry: AdminAuditEntry) => unknown): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }

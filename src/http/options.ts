@@ -220,8 +220,12 @@ export const httpOptionsSchema = z.strictObject({
   dashboard: z.union([z.boolean(), dashboardOptionsSchema]).default(true),
   /** Admin calls kept in the in-memory audit log (oldest dropped first, drops counted). */
   auditLimit: z.number().int().positive().max(100_000).default(1_000),
-  /** Called with every audit entry (e.g. to ship it to the host's logs); errors are contained. */
-  onAudit: z.custom<(entry: AdminAuditEntry) => void>(isFn, { message: 'onAudit must be a function' }).optional(),
+  /**
+   * Called with every audit entry (e.g. to ship it to the host's logs); may be
+   * async. A throw or a rejected promise is contained and counted
+   * (`adminAuditLog(monitor).listenerErrors`).
+   */
+  onAudit: z.custom<(entry: AdminAuditEntry) => void | Promise<void>>(isFn, { message: 'onAudit must be a function' }).optional(),
   /** Where the one-time `auth: 'none'` warning goes (default: console). */
   logger: z
     .custom<{ warn(message: string): void }>(

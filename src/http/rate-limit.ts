@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { containAsync } from '../safe-call.js';
 import { HttpError, mapError } from './errors.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 
@@ -85,14 +86,16 @@ export interface RateLimitDecision {
  */
 export interface RateLimitHelperStats {
   limited: number;
-  /** `key()` or `check()` threw: the request was let through (fail open) and counted here. */
+  /** `key()` or `check()` threw or returned a promise: the request was let through (fail open) and counted here. */
   errors: number;
 }
 
 /**
  * Checks `key` against `limiter` and builds the headers and 429 body. A
- * throwing key function or limiter lets the request through (a broken
- * limiter must not take the service down) and counts it.
+ * throwing key function or limiter, or one that returns a promise (async
+ * functions are not supported here), lets the request through (a broken
+ * limiter must not take the service down) and counts it; a promise it
+ * returned is never left to reject unhandled.
  *
  * @example
  * ```ts
@@ -103,17 +106,30 @@ export interface RateLimitHelperStats {
 export function decideRateLimit(limiter: LimiterLike, key: () => string, stats: RateLimitHelperStats, allowedHeaders: boolean): RateLimitDecision {
   let verdict: ReturnType<LimiterLike['check']>;
   let windowMs: number | undefined;
+  let headers: Record<string, string>;
   try {
-    verdict = limiter.check(key());
+    const k: unknown = key();
+    // An object is not a key: a promise (an async key function) would otherwise be limited as "[object Promise]"
+    // and, if it rejects, end the process.
+    if (typeof k === 'object' || typeof k === 'function') {
+      containAsync(k);
+      throw new TypeError(`key() returned ${k === null ? 'null' : typeof k}; expected a string`);
+    }
+    verdict = limiter.check(k as string);
+    // An async limiter's promise carries no verdict; fail open rather than read fields of a promise.
+    if (typeof verdict !== 'object' || verdict === null || typeof (verdict as { then?: unknown }).then === 'function') {
+      containAsync(verdict);
+      throw new TypeError('check() must return its verdict synchronously');
+    }
     const w = limiter.current?.().windowSeconds;
     if (w !== undefined) windowMs = w * 1000;
+    const resetMs = verdict.resetMs ?? verdict.retryAfterMs;
+    const state = { limit: verdict.limit, remaining: verdict.remaining, resetMs: verdict.allowed ? resetMs : verdict.retryAfterMs };
+    headers = rateLimitHeaders(windowMs === undefined ? state : { ...state, windowMs }, !verdict.allowed);
   } catch {
     stats.errors++;
     return { allowed: true, headers: {} };
   }
-  const resetMs = verdict.resetMs ?? verdict.retryAfterMs;
-  const state = { limit: verdict.limit, remaining: verdict.remaining, resetMs: verdict.allowed ? resetMs : verdict.retryAfterMs };
-  const headers = rateLimitHeaders(windowMs === undefined ? state : { ...state, windowMs }, !verdict.allowed);
   if (verdict.allowed) return { allowed: true, headers: allowedHeaders ? headers : {} };
   stats.limited++;
   const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));

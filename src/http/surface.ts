@@ -12,6 +12,7 @@ import { httpOptionsSchema, type AuthRequest, type Caller, type HttpOptions, typ
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { noBody, noQuery, type AnyRoute, type RouteResult } from './route.js';
 import { builtinRoutes } from './routes/index.js';
+import { callSafely } from '../safe-call.js';
 
 /**
  * A request, translated by an adapter from its framework.
@@ -152,7 +153,11 @@ export class HttpSurface {
     this.auth = new Authenticator(this.options.auth);
     if (this.auth.open && !warnedOpen.has(monitor)) {
       warnedOpen.add(monitor);
-      (this.options.logger ?? console).warn(
+      const logger = this.options.logger ?? console;
+      // A failing logger must not stop the routes from mounting (nor leave a rejection behind).
+      callSafely(
+        () => {},
+        (message: string) => logger.warn(message),
         `firebreak: admin routes of "${monitor.service}" are mounted with auth: 'none'; anyone who can reach them is an operator`,
       );
     }

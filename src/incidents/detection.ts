@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { errorMessage } from '../safe-call.js';
 import type { IncidentOptions } from './config.js';
 import type { DetectionContext, Detector, Observation } from './detector.js';
 import { Condition } from './hysteresis.js';
@@ -268,7 +269,7 @@ export class DetectionEngine {
   }
 
   private recordError(detector: string, err: unknown, now: number): void {
-    const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+    const message = errorMessage(err).slice(0, 500);
     const e = this.errors.get(detector);
     if (e === undefined) {
       if (this.errors.size < 1_000) this.errors.set(detector, { count: 1, last: message, at: now });

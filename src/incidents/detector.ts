@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { containAsync } from '../safe-call.js';
 import type { MemoryReading } from '../metrics/process.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { severitySchema, thresholdOverridesSchema } from './config.js';
@@ -151,13 +152,22 @@ export class CustomDetector implements Detector {
         },
       ];
     }
-    if (typeof (reading as { then?: unknown }).then === 'function') throw new TypeError(`detector ${this.name} must be synchronous (evaluate returned a promise)`);
+    if (typeof (reading as { then?: unknown }).then === 'function') {
+      // Counted once, as this error; the promise's own rejection must not also reach the host.
+      containAsync(reading);
+      throw new TypeError(`detector ${this.name} must be synchronous (evaluate returned a promise)`);
+    }
     throw new TypeError(`detector ${this.name} returned an unsupported value (${typeof reading})`);
   }
 
   private summarise(value: number | boolean | string, severity: Severity, fallback: string): string {
     if (this.def.summary === undefined) return fallback;
-    const s = this.def.summary(value, severity);
-    return typeof s === 'string' && s.trim() !== '' ? s.slice(0, 1_000) : fallback;
+    const s: unknown = this.def.summary(value, severity);
+    if (typeof s === 'string') return s.trim() !== '' ? s.slice(0, 1_000) : fallback;
+    if (typeof s === 'object' && s !== null && typeof (s as { then?: unknown }).then === 'function') {
+      containAsync(s);
+      throw new TypeError(`detector ${this.name}: summary must be synchronous (it returned a promise)`);
+    }
+    return fallback;
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { ConfigError, LimitError } from '../errors.js';
+import { containAsync, errorMessage } from '../safe-call.js';
 import { severitySchema } from './config.js';
 import type { Detector, Observation } from './detector.js';
 import type { Severity } from './types.js';
@@ -158,27 +159,33 @@ export class HealthChecks {
         resolve(r);
       };
       const timer = this.clock.setTimeout(() => finish(done(false, `timed out after ${c.opts.timeoutMs} ms`)), c.opts.timeoutMs);
+      const fail = (err: unknown): void => finish(done(false, errorText(err)));
+      // Runs inside the check's then() callback too: reading the result (a getter) must not throw there.
       const judge = (v: unknown): void => {
-        if (v === false) finish(done(false, 'check returned false'));
-        else if (typeof v === 'object' && v !== null && (v as { ok?: unknown }).ok === false) {
-          const e = (v as { error?: unknown }).error;
-          finish(done(false, typeof e === 'string' ? e : 'check reported not ok'));
-        } else finish(done(true));
+        try {
+          if (v === false) finish(done(false, 'check returned false'));
+          else if (typeof v === 'object' && v !== null && (v as { ok?: unknown }).ok === false) {
+            const e = (v as { error?: unknown }).error;
+            finish(done(false, typeof e === 'string' ? e.slice(0, 500) : 'check reported not ok'));
+          } else finish(done(true));
+        } catch (err) {
+          fail(err);
+        }
       };
       try {
         const v = c.fn();
-        if (typeof (v as { then?: unknown } | null)?.then === 'function') {
-          (v as PromiseLike<unknown>).then(judge, (err: unknown) => finish(done(false, errorText(err))));
-        } else judge(v);
+        const then = typeof v === 'object' && v !== null ? (v as { then?: unknown }).then : undefined;
+        if (typeof then === 'function') containAsync((then as PromiseLike<unknown>['then']).call(v, judge, fail));
+        else judge(v);
       } catch (err) {
-        finish(done(false, errorText(err)));
+        fail(err);
       }
     });
   }
 }
 
 function errorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).slice(0, 500);
+  return errorMessage(err).slice(0, 500);
 }
 
 /**

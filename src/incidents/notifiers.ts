@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../clock.js';
+import { errorMessage } from '../safe-call.js';
 import { NOTIFY_EVENTS, type IncidentEventName, type NotifierConfig, type NotifierFn } from './config.js';
 import type { Notification } from './notification.js';
 import { renderAlert, renderResolved, renderUpdate, type RenderedMessage } from './templates.js';
@@ -171,7 +172,8 @@ class Channel {
         this.counts.dropped++;
         this.next();
       } else {
-        this.lastError = { message: err instanceof Error ? err.message : String(err), at: this.clock.now() };
+        // errorMessage never throws: a throw here would leave the channel busy forever.
+        this.lastError = { message: errorMessage(err).slice(0, 500), at: this.clock.now() };
         if (p.attempt < this.cfg.retries && retryable(err)) {
           const wait = Math.min(this.cfg.maxBackoffMs, this.cfg.backoffMs * 2 ** p.attempt);
           this.retryTimer = this.clock.setTimeout(() => {

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { SloConfig } from '../config.js';
 import type { MemoryReading } from '../metrics/process.js';
 import type { SeriesStore } from '../metrics/series-store.js';
+import { errorMessage } from '../safe-call.js';
 import { buildDetectors, resolveDetectorConfigs } from './builtin-detectors.js';
 import { BurnRateTracker, type BurnStatus } from './burn-rate.js';
 import type { BurnRateOptions, DetectorConfig, IncidentEventName, IncidentLogOptions, IncidentOptions, NotifierConfig } from './config.js';
@@ -155,7 +156,7 @@ const SPECIFIC: Partial<Record<IncidentChange, IncidentEventName>> = {
 };
 
 function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
+  return err instanceof Error ? err : new Error(errorMessage(err));
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Clock } from '../../clock.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import { CounterRing } from '../../metrics/counter-ring.js';
+import { containAsync } from '../../safe-call.js';
 import type { ActionRegistry } from '../registry.js';
 import { fallbackDetectorSchema } from './detectors.js';
 import { namedParams, pick } from './named.js';
@@ -136,17 +137,21 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
     this.primaryCalls++;
     this.recent.add(this.clock.now(), PRIMARY);
     let value: R | Promise<R>;
+    let then: PromiseLike<R>['then'] | undefined;
     try {
       value = this.primary(...args);
+      // Reading `then` runs user code too (a getter): a throw there is a primary failure.
+      then = thenOf(value);
     } catch {
       this.primaryFailed(false);
       return this.callFallback(args);
     }
-    if (!isThenable(value)) {
+    if (then === undefined) {
       this.primarySuccesses++;
-      return Promise.resolve(value);
+      return Promise.resolve(value as R);
     }
     const pending = value;
+    const subscribe = then;
     return new Promise<R>((resolve, reject) => {
       let settled = false;
       const timer =
@@ -158,23 +163,32 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
               this.primaryFailed(true);
               this.callFallback(args).then(resolve, reject);
             }, this.timeoutMs);
-      pending.then(
-        (v) => {
-          if (settled) return;
-          settled = true;
-          if (timer !== undefined) this.clock.clearTimeout(timer);
-          this.primarySuccesses++;
-          resolve(v);
-        },
-        () => {
-          // A rejection after the timeout already answered is swallowed here.
-          if (settled) return;
-          settled = true;
-          if (timer !== undefined) this.clock.clearTimeout(timer);
-          this.primaryFailed(false);
-          this.callFallback(args).then(resolve, reject);
-        },
-      );
+      const failed = (): void => {
+        // A rejection after the timeout already answered is swallowed here.
+        if (settled) return;
+        settled = true;
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        this.primaryFailed(false);
+        this.callFallback(args).then(resolve, reject);
+      };
+      try {
+        containAsync(
+          subscribe.call(
+            pending,
+            (v) => {
+              if (settled) return;
+              settled = true;
+              if (timer !== undefined) this.clock.clearTimeout(timer);
+              this.primarySuccesses++;
+              resolve(v);
+            },
+            failed,
+          ),
+        );
+      } catch {
+        // A then() that throws (before calling back) is a primary failure, as a rejection is.
+        failed();
+      }
     });
   }
 
@@ -249,13 +263,15 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
   private callFallback(args: A): Promise<R> {
     this.fallbackCalls++;
     let v: R | Promise<R>;
+    let then: unknown;
     try {
       v = this.secondary(...args);
+      then = thenOf(v);
     } catch (err) {
       this.fallbackErrors++;
       return Promise.reject(err);
     }
-    if (!isThenable(v)) return Promise.resolve(v);
+    if (then === undefined) return Promise.resolve(v as R);
     return Promise.resolve(v).catch((err: unknown) => {
       this.fallbackErrors++;
       throw err;
@@ -263,8 +279,11 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
   }
 }
 
-function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+/** The `then` method of a thenable, or undefined; throws what a `then` getter throws. */
+function thenOf<T>(v: T | PromiseLike<T>): PromiseLike<T>['then'] | undefined {
+  if ((typeof v !== 'object' || v === null) && typeof v !== 'function') return undefined;
+  const then = (v as { then?: unknown }).then;
+  return typeof then === 'function' ? (then as PromiseLike<T>['then']) : undefined;
 }
 
 /**
