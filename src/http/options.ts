@@ -204,6 +204,13 @@ export const httpOptionsSchema = z.strictObject({
   metricsAccess: z.enum(['public', 'read']).default('public'),
   /** Largest accepted JSON body; larger bodies get 413. */
   bodyLimitBytes: z.number().int().positive().max(1_048_576).default(16_384),
+  /**
+   * Time allowed to receive a request body the library reads itself (all
+   * three adapters, unless a host parser such as `express.json()` read it
+   * first), on the monitor's clock. Past it: 408 `REQUEST_TIMEOUT` and the
+   * connection is closed, so a stalled client cannot hold a request open.
+   */
+  bodyTimeoutMs: z.number().int().positive().max(600_000).default(10_000),
   /** Per-caller rate limit of `/admin/*` routes, or `false` to turn it off. */
   adminRateLimit: z
     .union([z.literal(false), adminRateLimitSchema])

@@ -239,7 +239,10 @@ export class HttpSurface {
       const params = validate(spec.params ?? ANY_PARAMS, 'path parameters', input.params);
       const query = validate(spec.query ?? noQuery, 'query', parseQuery(input.search));
       if (route.method === 'POST') {
-        const raw = await readJsonBody(input.body, input.headers, this.options.bodyLimitBytes);
+        const raw = await readJsonBody(input.body, input.headers, this.options.bodyLimitBytes, {
+          clock,
+          timeoutMs: this.options.bodyTimeoutMs,
+        });
         body = validate(spec.body ?? noBody, 'request body', raw ?? {});
       }
       const result = await spec.handler({
