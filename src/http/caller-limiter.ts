@@ -106,6 +106,11 @@ export class CallerLimiter {
     return w === undefined || this.clock.now() - w.start >= this.windowMs ? 0 : w.count;
   }
 
+  /** True when `key` has used its whole budget this window; unlike {@link CallerLimiter.peek}, stores nothing for an unknown key. */
+  spent(key: string): boolean {
+    return this.count(key) >= this.max;
+  }
+
   /** Whether `key` is already over the limit, without counting. */
   peek(key: string): LimitVerdict {
     const now = this.clock.now();

@@ -307,11 +307,10 @@ export class HttpSurface {
     const perAddress = this.authFailures;
     const global = this.globalAuthFailures;
     if (perAddress !== undefined && global !== undefined) {
-      const failed = perAddress.count(key);
-      const globalSpent = !global.peek(GLOBAL_KEY).allowed;
-      if (!perAddress.peek(key).allowed || (globalSpent && failed > 0)) {
-        const v = perAddress.peek(key);
-        throw authLimited(globalSpent && v.allowed ? global.peek(GLOBAL_KEY) : v);
+      // Read-only checks: an address that never failed costs no table entry.
+      const addressSpent = perAddress.spent(key);
+      if (addressSpent || (global.spent(GLOBAL_KEY) && perAddress.count(key) > 0)) {
+        throw authLimited(addressSpent ? perAddress.peek(key) : global.peek(GLOBAL_KEY));
       }
     }
     try {

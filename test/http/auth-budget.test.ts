@@ -96,6 +96,13 @@ describe('the global failed-auth budget', () => {
     expect(again.json.error?.code).toBe('RATE_LIMITED');
   });
 
+  it('keeps no entry for addresses that never failed, so their traffic cannot push a blocked address out', async () => {
+    const { get } = setup({ adminRateLimit: { maxAuthFailures: 3, maxCallers: 10, maxRequests: 1_000 } });
+    for (let i = 0; i < 3; i++) expect((await get(guess(i), '6.6.6.6')).status).toBe(401);
+    for (let i = 0; i < 50; i++) expect((await get(OP, v4(i))).status).toBe(200);
+    expect((await get(guess(9), '6.6.6.6')).status).toBe(429);
+  });
+
   it('validates the option, naming it', () => {
     const monitor = createMonitor({ service: 'api', clock: new ManualClock() });
     expect(() => new HttpSurface(monitor, { auth, adminRateLimit: { maxAuthFailuresGlobal: 0 } })).toThrow(/maxAuthFailuresGlobal/);
