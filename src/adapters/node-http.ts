@@ -23,6 +23,12 @@ const prefixSchema = z
 export const nodeHandlerOptionsSchema = httpOptionsSchema.extend({
   /** Path the routes live under, e.g. `/ops` serves `/ops/stats/slo`. Default: the root. */
   prefix: prefixSchema,
+  /**
+   * Reverse proxies in front of the server whose `X-Forwarded-For` is to be
+   * believed (as Express's `trust proxy` hop count). `0` (default): the
+   * socket's address; `X-Forwarded-For` is ignored, since any client can send it.
+   */
+  trustProxy: z.number().int().min(0).max(16).default(0),
 });
 
 /**
@@ -46,6 +52,25 @@ export type NodeHandlerOptions = z.input<typeof nodeHandlerOptionsSchema>;
  */
 export type FirebreakNodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
 
+/**
+ * The client address, trusting the last `hops` entries of X-Forwarded-For
+ * (each added by a proxy we trust) and nothing further left.
+ */
+function clientAddress(req: IncomingMessage, hops: number): string | undefined {
+  const socketAddress = req.socket.remoteAddress;
+  if (hops === 0) return socketAddress;
+  const header = req.headers['x-forwarded-for'];
+  const raw = Array.isArray(header) ? header.join(',') : header;
+  if (raw === undefined) return socketAddress;
+  const chain = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  // Nearest first: the socket peer, then what each trusted proxy saw.
+  const idx = Math.min(hops, chain.length);
+  return idx === 0 ? socketAddress : chain[chain.length - idx];
+}
+
 /** Strips the mount prefix; undefined when the path is not under it. */
 function relativePath(path: string, prefix: string): string | undefined {
   if (prefix === '') return path;
@@ -68,7 +93,7 @@ function relativePath(path: string, prefix: string): string | undefined {
  * ```
  */
 export function createHandler(monitor: Monitor, options: NodeHandlerOptions): FirebreakNodeHandler {
-  const { prefix: rawPrefix, ...httpOptions } = parseConfig(nodeHandlerOptionsSchema, 'firebreak HTTP options', options);
+  const { prefix: rawPrefix, trustProxy, ...httpOptions } = parseConfig(nodeHandlerOptionsSchema, 'firebreak HTTP options', options);
   const prefix = rawPrefix.endsWith('/') ? rawPrefix.slice(0, -1) : rawPrefix;
   const surface = new HttpSurface(monitor, httpOptions);
 
@@ -105,7 +130,7 @@ export function createHandler(monitor: Monitor, options: NodeHandlerOptions): Fi
         search: q === -1 ? '' : url.slice(q),
         headers: req.headers,
         body: { kind: 'stream', stream: req },
-        ip: req.socket.remoteAddress,
+        ip: clientAddress(req, trustProxy),
         raw: req,
       })
       .then((reply) => writeReply(res, reply, headOnly))

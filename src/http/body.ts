@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Clock, TimerHandle } from '../clock.js';
+import { ValidationError } from '../errors.js';
 import { HttpError } from './errors.js';
-import { sanitizeJson } from './safe-json.js';
+import { MAX_JSON_DEPTH, sanitizeJson } from './safe-json.js';
 
 /**
  * A readable byte stream, as `IncomingMessage` is.
@@ -57,6 +59,30 @@ function tooLarge(limit: number): HttpError {
   return new HttpError('PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes`, { limitBytes: limit }, { connection: 'close' });
 }
 
+function timedOut(ms: number): HttpError {
+  // The client is stalling (or gone): answer, then drop the connection rather
+  // than wait for the rest of a body nobody will read.
+  return new HttpError('REQUEST_TIMEOUT', `Request body not received within ${ms} ms`, { timeoutMs: ms }, { connection: 'close' });
+}
+
+function tooDeep(path: string): ValidationError {
+  return new ValidationError('request body', [{ path, message: `JSON nesting deeper than ${MAX_JSON_DEPTH} levels` }]);
+}
+
+/**
+ * How long the library waits for a body it reads itself, on which clock.
+ *
+ * @example
+ * ```ts
+ * const deadline: BodyDeadline = { clock: monitor.clock, timeoutMs: 10_000 };
+ * ```
+ */
+export interface BodyDeadline {
+  clock: Clock;
+  /** Time allowed from the first read to the last byte; then 408 and the connection is closed. */
+  timeoutMs: number;
+}
+
 function unsupported(contentType: string | undefined): HttpError {
   return new HttpError(
     'UNSUPPORTED_MEDIA_TYPE',
@@ -72,11 +98,14 @@ function declaredLength(headers: IncomingHttpHeaders): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-function readStream(stream: ByteStream, limit: number): Promise<Buffer> {
+function readStream(stream: ByteStream, limit: number, deadline: BodyDeadline | undefined): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let timer: TimerHandle | undefined;
     const cleanup = (): void => {
+      if (timer !== undefined) deadline?.clock.clearTimeout(timer);
+      timer = undefined;
       stream.removeListener('data', onData);
       stream.removeListener('end', onEnd);
       stream.removeListener('error', onError);
@@ -102,10 +131,71 @@ function readStream(stream: ByteStream, limit: number): Promise<Buffer> {
       cleanup();
       reject(err);
     };
+    if (deadline !== undefined) {
+      // A total deadline, not an idle one: a client trickling one byte a
+      // second must not hold the request open either.
+      timer = deadline.clock.setTimeout(() => {
+        timer = undefined;
+        cleanup();
+        stream.pause();
+        reject(timedOut(deadline.timeoutMs));
+      }, deadline.timeoutMs);
+    }
     stream.on('data', onData);
     stream.on('end', onEnd);
     stream.on('error', onError);
   });
+}
+
+interface Frame {
+  value: unknown;
+  depth: number;
+  key: string;
+  parent: Frame | undefined;
+}
+
+function pathOf(frame: Frame): string {
+  const keys: string[] = [];
+  for (let f: Frame | undefined = frame; f?.parent !== undefined; f = f.parent) keys.push(f.key);
+  return keys.reverse().join('.');
+}
+
+/**
+ * Walks a value a host parser produced, without recursion (a body nested
+ * 50,000 deep overflows the stack of `JSON.stringify` and of any recursive
+ * walk): refuses nesting deeper than {@link MAX_JSON_DEPTH} (400) and stops
+ * as soon as its JSON size passes `limit` (413). Every node visited adds at
+ * least one byte, so the work is bounded by `limit` even for a value with
+ * shared references or cycles (a cycle is refused as too deep).
+ */
+function checkParsed(value: unknown, limit: number): void {
+  let size = 0;
+  const stack: Frame[] = [{ value, depth: 0, key: '', parent: undefined }];
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    const v = frame.value;
+    if (typeof v === 'string') size += Buffer.byteLength(v) + 2;
+    else if (typeof v === 'number') size += String(v).length;
+    else if (typeof v === 'boolean') size += v ? 4 : 5;
+    else if (typeof v !== 'object' || v === null) size += 4;
+    else {
+      if (frame.depth >= MAX_JSON_DEPTH) throw tooDeep(pathOf(frame));
+      size += 2;
+      if (Array.isArray(v)) {
+        size += Math.max(0, v.length - 1);
+        if (size > limit) throw tooLarge(limit);
+        for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i] as unknown, depth: frame.depth + 1, key: String(i), parent: frame });
+      } else {
+        const keys = Object.keys(v);
+        for (let i = keys.length - 1; i >= 0; i--) {
+          const key = keys[i]!;
+          size += Buffer.byteLength(key) + 4;
+          if (size > limit) throw tooLarge(limit);
+          stack.push({ value: (v as Record<string, unknown>)[key], depth: frame.depth + 1, key, parent: frame });
+        }
+      }
+    }
+    if (size > limit) throw tooLarge(limit);
+  }
 }
 
 function parseBytes(bytes: Buffer | string): unknown {
@@ -129,14 +219,23 @@ function parseBytes(bytes: Buffer | string): unknown {
  * Reads a JSON request body: at most `limit` bytes (else 413), only with a
  * JSON content type (else 415), parsed into null-prototype objects with
  * `__proto__`/`constructor`/`prototype` keys refused (400). An empty body
- * reads as `undefined`, so `curl -X POST` without `-d` works.
+ * reads as `undefined`, so `curl -X POST` without `-d` works. Nesting deeper
+ * than {@link MAX_JSON_DEPTH} levels is refused (400 `VALIDATION_FAILED`),
+ * also in a value a host parser already parsed. With a `deadline`, a stream
+ * that has not ended in time is abandoned (408 `REQUEST_TIMEOUT`, with
+ * `connection: close`).
  *
  * @example
  * ```ts
- * const body = await readJsonBody({ kind: 'stream', stream: req }, req.headers, 16_384);
+ * const body = await readJsonBody({ kind: 'stream', stream: req }, req.headers, 16_384, { clock: monitor.clock, timeoutMs: 10_000 });
  * ```
  */
-export async function readJsonBody(source: BodySource, headers: IncomingHttpHeaders, limit: number): Promise<unknown> {
+export async function readJsonBody(
+  source: BodySource,
+  headers: IncomingHttpHeaders,
+  limit: number,
+  deadline?: BodyDeadline,
+): Promise<unknown> {
   if (source.kind === 'none') return undefined;
   const contentType = headers['content-type'];
   const length = declaredLength(headers);
@@ -146,7 +245,7 @@ export async function readJsonBody(source: BodySource, headers: IncomingHttpHead
   if (announcesBody && contentType !== undefined && !isJsonMediaType(contentType)) throw unsupported(contentType);
 
   let bytes: Buffer | string;
-  if (source.kind === 'stream') bytes = await readStream(source.stream, limit);
+  if (source.kind === 'stream') bytes = await readStream(source.stream, limit, deadline);
   else if (source.kind === 'bytes') bytes = source.bytes;
   else {
     const v = source.value;
@@ -155,7 +254,7 @@ export async function readJsonBody(source: BodySource, headers: IncomingHttpHead
     else {
       // A host parser (express.json()) got there first: its size limit applied; hold ours too.
       if (!isJsonMediaType(contentType)) throw unsupported(contentType);
-      if (JSON.stringify(v).length > limit) throw tooLarge(limit);
+      checkParsed(v, limit);
       return sanitizeJson(v);
     }
   }

@@ -39,6 +39,7 @@ export type HttpErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
+  | 'REQUEST_TIMEOUT'
   | 'ROUTE_NOT_FOUND'
   | 'NOT_READY'
   | 'ACTION_FAILED'
@@ -64,6 +65,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze(
     UNAUTHORIZED: 401,
     FORBIDDEN: 403,
     NOT_FOUND: 404,
+    // The client did not finish sending its body in time (the connection is closed after the reply).
+    REQUEST_TIMEOUT: 408,
     ROUTE_NOT_FOUND: 404,
     ACTION_NOT_FOUND: 404,
     EXECUTION_NOT_FOUND: 404,

@@ -167,7 +167,7 @@ const MISSING_AUTH =
  *
  * @example
  * ```ts
- * adminRateLimitSchema.parse({ maxRequests: 30 }); // windowMs 60000, maxCallers 1000, maxAuthFailures 20
+ * adminRateLimitSchema.parse({ maxRequests: 30 }); // windowMs 60000, maxCallers 1000, maxAuthFailures 20, maxAuthFailuresGlobal 200
  * ```
  */
 export const adminRateLimitSchema = z.strictObject({
@@ -175,8 +175,20 @@ export const adminRateLimitSchema = z.strictObject({
   windowMs: z.number().int().positive().default(60_000),
   /** Callers (and failing remote addresses) tracked at once; the least recently seen is forgotten first. */
   maxCallers: z.number().int().positive().max(100_000).default(1_000),
-  /** Failed authentications allowed per remote address per window before it gets 429. */
+  /**
+   * Failed authentications allowed per remote address (IPv6 grouped by /64)
+   * per window; past it the address gets 429, valid credential or not, until
+   * its window ends.
+   */
   maxAuthFailures: z.number().int().positive().default(20),
+  /**
+   * Failed authentications allowed from all addresses together per window
+   * (against an attacker rotating addresses). Past it, failures get 429
+   * until the window ends and an address that has already failed in its
+   * window is refused before its credential is looked at; a valid credential
+   * from any other address still gets in.
+   */
+  maxAuthFailuresGlobal: z.number().int().positive().default(200),
 });
 
 /**
@@ -204,10 +216,17 @@ export const httpOptionsSchema = z.strictObject({
   metricsAccess: z.enum(['public', 'read']).default('public'),
   /** Largest accepted JSON body; larger bodies get 413. */
   bodyLimitBytes: z.number().int().positive().max(1_048_576).default(16_384),
+  /**
+   * Time allowed to receive a request body the library reads itself (all
+   * three adapters, unless a host parser such as `express.json()` read it
+   * first), on the monitor's clock. Past it: 408 `REQUEST_TIMEOUT` and the
+   * connection is closed, so a stalled client cannot hold a request open.
+   */
+  bodyTimeoutMs: z.number().int().positive().max(600_000).default(10_000),
   /** Per-caller rate limit of `/admin/*` routes, or `false` to turn it off. */
   adminRateLimit: z
     .union([z.literal(false), adminRateLimitSchema])
-    .default({ maxRequests: 120, windowMs: 60_000, maxCallers: 1_000, maxAuthFailures: 20 }),
+    .default({ maxRequests: 120, windowMs: 60_000, maxCallers: 1_000, maxAuthFailures: 20, maxAuthFailuresGlobal: 200 }),
   /**
    * `GET /health/ready` reuses a health report this recent (and joins a run in
    * progress), so a flood of probes cannot turn into a flood of database pings.

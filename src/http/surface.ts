@@ -6,7 +6,7 @@ import type { Monitor } from '../monitor.js';
 import { adminAuditLog, type AdminAuditLog } from './audit.js';
 import { Authenticator, roleAllows } from './auth.js';
 import { readJsonBody, type BodySource } from './body.js';
-import { CallerLimiter } from './caller-limiter.js';
+import { CallerLimiter, addressKey, type LimitVerdict } from './caller-limiter.js';
 import { HttpError, mapError } from './errors.js';
 import { httpOptionsSchema, type AuthRequest, type Caller, type HttpOptions, type ResolvedHttpOptions, type Role } from './options.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
@@ -79,6 +79,11 @@ const PUBLIC_CALLER: Caller = Object.freeze({ name: 'anonymous', role: 'read' })
 const ANY_PARAMS = z.record(z.string(), z.string());
 const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
 const warnedOpen = new WeakSet<Monitor>();
+const GLOBAL_KEY = 'all';
+
+function authLimited(v: LimitVerdict): HttpError {
+  return new HttpError('RATE_LIMITED', 'Too many failed authentication attempts; retry later', { retryAfterMs: v.resetMs }, rateLimitHeaders(v, true));
+}
 
 function parseQuery(search: string): Record<string, string | string[]> {
   const out = Object.create(null) as Record<string, string | string[]>;
@@ -143,6 +148,7 @@ export class HttpSurface {
   private readonly auth: Authenticator;
   private readonly callers: CallerLimiter | undefined;
   private readonly authFailures: CallerLimiter | undefined;
+  private readonly globalAuthFailures: CallerLimiter | undefined;
 
   constructor(
     readonly monitor: Monitor,
@@ -165,6 +171,7 @@ export class HttpSurface {
     if (rl !== false) {
       this.callers = new CallerLimiter(monitor.clock, rl.maxRequests, rl.windowMs, rl.maxCallers);
       this.authFailures = new CallerLimiter(monitor.clock, rl.maxAuthFailures, rl.windowMs, rl.maxCallers);
+      this.globalAuthFailures = new CallerLimiter(monitor.clock, rl.maxAuthFailuresGlobal, rl.windowMs, 1);
     }
     this.audit = adminAuditLog(monitor, this.options.auditLimit);
     if (this.options.onAudit !== undefined) this.audit.subscribe(this.options.onAudit);
@@ -244,7 +251,10 @@ export class HttpSurface {
       const params = validate(spec.params ?? ANY_PARAMS, 'path parameters', input.params);
       const query = validate(spec.query ?? noQuery, 'query', parseQuery(input.search));
       if (route.method === 'POST') {
-        const raw = await readJsonBody(input.body, input.headers, this.options.bodyLimitBytes);
+        const raw = await readJsonBody(input.body, input.headers, this.options.bodyLimitBytes, {
+          clock,
+          timeoutMs: this.options.bodyTimeoutMs,
+        });
         body = validate(spec.body ?? noBody, 'request body', raw ?? {});
       }
       const result = await spec.handler({
@@ -287,19 +297,35 @@ export class HttpSurface {
     return reply;
   }
 
+  /**
+   * Failed-auth budgets: per address (IPv6 /64) and global. The per-address
+   * budget is checked before the credential, so one address gets at most
+   * `maxAuthFailures` guesses per window. The global budget only ever turns
+   * a failure into a 429: the credential is compared first (in constant
+   * time), so an attacker spending it cannot lock out an operator who holds
+   * a valid one. While it is spent, an address that has already failed in
+   * its window gets no further guess evaluated, so rotating addresses buys
+   * one guess per address, not `maxAuthFailures`.
+   */
   private async authenticate(request: AuthRequest): Promise<Caller> {
-    const key = `ip:${request.ip ?? 'unknown'}`;
-    if (this.authFailures !== undefined) {
-      const v = this.authFailures.peek(key);
-      if (!v.allowed) {
-        const headers = rateLimitHeaders(v, true);
-        throw new HttpError('RATE_LIMITED', 'Too many failed authentication attempts; retry later', { retryAfterMs: v.resetMs }, headers);
+    const key = `ip:${addressKey(request.ip)}`;
+    const perAddress = this.authFailures;
+    const global = this.globalAuthFailures;
+    if (perAddress !== undefined && global !== undefined) {
+      // Read-only checks: an address that never failed costs no table entry.
+      const addressSpent = perAddress.spent(key);
+      if (addressSpent || (global.spent(GLOBAL_KEY) && perAddress.count(key) > 0)) {
+        throw authLimited(addressSpent ? perAddress.peek(key) : global.peek(GLOBAL_KEY));
       }
     }
     try {
       return await this.auth.authenticate(request);
     } catch (err) {
-      if (err instanceof HttpError && err.code === 'UNAUTHORIZED') this.authFailures?.hit(key);
+      if (err instanceof HttpError && err.code === 'UNAUTHORIZED' && perAddress !== undefined && global !== undefined) {
+        perAddress.hit(key);
+        const g = global.hit(GLOBAL_KEY);
+        if (!g.allowed) throw authLimited(g);
+      }
       throw err;
     }
   }

@@ -1,8 +1,10 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FirebreakError } from '../../src/errors.js';
 import { isJsonMediaType, readJsonBody, type BodySource } from '../../src/http/body.js';
 import { sanitizeJson } from '../../src/http/safe-json.js';
+import { HttpError } from '../../src/http/errors.js';
+import { ManualClock } from '../../src/testing/index.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const stream = (...chunks: (string | Buffer)[]): BodySource => ({ kind: 'stream', stream: Readable.from(chunks) });
@@ -136,5 +138,58 @@ describe('reading JSON bodies', () => {
     expect(await codeOf(readJsonBody({ kind: 'parsed', value: 'a=1' }, { 'content-type': 'text/plain' }, 16_384))).toBe(
       'UNSUPPORTED_MEDIA_TYPE',
     );
+  });
+
+  it('refuses a host-parsed value nested 50,000 deep with 400, not a stack overflow', async () => {
+    const deep = JSON.parse('['.repeat(50_000) + ']'.repeat(50_000)) as unknown;
+    const err = await readJsonBody({ kind: 'parsed', value: deep }, JSON_HEADERS, 1_048_576).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FirebreakError);
+    expect((err as FirebreakError).code).toBe('VALIDATION_FAILED');
+    expect((err as FirebreakError).details).toEqual([{ path: Array.from({ length: 32 }, () => '0').join('.'), message: 'JSON nesting deeper than 32 levels' }]);
+  });
+
+  it('refuses a cyclic host-parsed value (too deep) instead of throwing a TypeError', async () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic['self'] = cyclic;
+    expect(await codeOf(readJsonBody({ kind: 'parsed', value: cyclic }, JSON_HEADERS, 16_384))).toBe('VALIDATION_FAILED');
+  });
+
+  it('measures a host-parsed value with shared references in work bounded by the limit', async () => {
+    // 2^30 paths through 30 shared nodes: a walk that did not stop at the limit would never end.
+    let node: unknown = 'x';
+    for (let i = 0; i < 30; i++) node = { l: node, r: node };
+    expect(await codeOf(readJsonBody({ kind: 'parsed', value: node }, JSON_HEADERS, 16_384))).toBe('PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('the body deadline', () => {
+  it('answers 408 with connection: close when the stream has not ended in time, and stops reading', async () => {
+    const clock = new ManualClock();
+    const stream = new PassThrough();
+    stream.write('{"a":');
+    const pending = readJsonBody({ kind: 'stream', stream }, JSON_HEADERS, 16_384, { clock, timeoutMs: 5_000 }).catch((e: unknown) => e);
+    clock.advance(4_999);
+    stream.write('1');
+    clock.advance(1);
+    const err = await pending;
+    expect(err).toBeInstanceOf(HttpError);
+    expect((err as HttpError).code).toBe('REQUEST_TIMEOUT');
+    expect((err as HttpError).details).toEqual({ timeoutMs: 5_000 });
+    expect((err as HttpError).headers).toEqual({ connection: 'close' });
+    expect(stream.listenerCount('data')).toBe(0);
+  });
+
+  it('cancels its timer when the body ends in time', async () => {
+    const clock = new ManualClock();
+    const body = await readJsonBody(stream('{"a":', '1}'), JSON_HEADERS, 16_384, { clock, timeoutMs: 5_000 });
+    expect(body).toEqual({ a: 1 });
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('cancels its timer when the body is refused as too large', async () => {
+    const clock = new ManualClock();
+    const big = stream(...Array.from({ length: 20 }, () => Buffer.alloc(1024, 0x20)));
+    expect(await codeOf(readJsonBody(big, JSON_HEADERS, 16_384, { clock, timeoutMs: 5_000 }))).toBe('PAYLOAD_TOO_LARGE');
+    expect(clock.pendingTimers()).toBe(0);
   });
 });
