@@ -476,6 +476,8 @@ export class IncidentLog {
   /** The file this writer owns at `path`; undefined until it exists. */
   private fileId: FileId | undefined;
   private pending: Rewrite | undefined;
+  /** Bumped by every rewrite, so a check that raced one is ignored. */
+  private generation = 0;
   private readonly counters = { written: 0, dropped: 0, failed: 0, writeErrors: 0, rotations: 0, replaced: 0, repairs: 0, corrupt: 0, restored: 0 };
   /** Lines known persisted / known lost, for flush results. */
   private persisted = 0;
@@ -644,6 +646,7 @@ export class IncidentLog {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && this.fileId !== undefined) return this.lostFile('deleted or moved');
       throw err;
     }
+    const created = this.fileId === undefined;
     try {
       const st = await fh.stat();
       if (this.fileId === undefined) this.fileId = { dev: st.dev, ino: st.ino };
@@ -654,6 +657,8 @@ export class IncidentLog {
     } finally {
       await fh.close();
     }
+    // A new file's directory entry must reach the disk too, or a power loss could drop the whole file.
+    if (created && this.opts.fsync !== 'never') await this.io.syncDir(dirname(this.opts.path));
     this.bytes += Buffer.byteLength(data);
     this.scheduleSync();
     return true;
@@ -666,12 +671,16 @@ export class IncidentLog {
   }
 
   private async stillOurs(): Promise<boolean> {
+    const generation = this.generation;
     try {
       const st = await this.io.stat(this.opts.path);
+      // A batch written meanwhile may have rotated the file: that write checked it already.
+      if (this.draining !== undefined || generation !== this.generation) return true;
       if (this.fileId !== undefined && (st.dev !== this.fileId.dev || st.ino !== this.fileId.ino)) return !this.lostFile('replaced by another file');
       if (st.size < this.bytes) return !this.lostFile(`truncated (${st.size} bytes, ${this.bytes} expected)`);
       return true;
     } catch (err) {
+      if (this.draining !== undefined || generation !== this.generation) return true;
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.lostFile('deleted or moved');
       return true; // unreadable metadata: the next write reports it
     }
@@ -736,6 +745,7 @@ export class IncidentLog {
     await this.io.rename(tmp, path);
     if (durable) await this.io.syncDir(dirname(path));
     this.fileId = id;
+    this.generation++;
     this.bytes = Buffer.byteLength(data);
     this.snapshotBytes = this.bytes;
     this.needsNewline = false;

@@ -166,6 +166,30 @@ describe('the log file deleted or moved while running', () => {
   });
 });
 
+describe('rotations racing flush() are not mistaken for a replaced file', () => {
+  it('flushes issued while batches rotate report nothing replaced', async () => {
+    const path = join(dir, 'inc.jsonl');
+    const { monitor } = make(path, { maxBytes: 4096 });
+    const errors: Error[] = [];
+    monitor.on('incident:log-error', (e) => errors.push(e));
+    const flushes: Promise<unknown>[] = [];
+    for (let i = 0; i < 60; i++) {
+      openMany(monitor, 2, `r${i}`);
+      flushes.push(monitor.flush());
+      // Some flushes awaited (batches get written and rotate), the others left running across the next changes.
+      if (i % 3 === 0) await flushes[i];
+      else await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(flushes);
+    await monitor.flush();
+    expect(monitor.stats().incidents.log!.rotations).toBeGreaterThanOrEqual(2);
+    expect(monitor.stats().incidents.log!.replaced).toBe(0);
+    expect(errors).toEqual([]);
+    const { monitor: restarted } = make(path);
+    expect(ids(restarted)).toEqual(ids(monitor));
+  });
+});
+
 describe('non-regular log paths are refused at start', () => {
   function refused(path: string, field = 'incidentLog.path') {
     let caught: unknown;
