@@ -587,27 +587,13 @@ export class IncidentLog {
       const lines = this.buffer;
       this.buffer = [];
       try {
-        if (this.pending !== undefined) {
-          // The snapshot holds the state these lines carry (they were appended before it was taken).
-          await this.rewrite(this.pending);
+        if (this.pending !== undefined || !(await this.appendBatch(lines))) {
+          // The snapshot holds the state these lines carry (they were appended before it was taken), fsynced.
+          await this.rewrite(this.pending ?? 'replace');
           this.counters.written += lines.length;
-          this.confirm(lines.length);
+          this.persisted += lines.length;
           continue;
         }
-        let data = lines.join('\n') + '\n';
-        if (this.needsNewline) data = '\n' + data;
-        if (!(await this.appendLines(data))) {
-          await this.rewrite('replace');
-          this.counters.written += lines.length;
-          this.confirm(lines.length);
-          continue;
-        }
-        this.needsNewline = false;
-        this.counters.written += lines.length;
-        this.confirm(lines.length);
-        // Past maxBytes, and only once half of maxBytes was appended after the last snapshot,
-        // so a snapshot larger than maxBytes cannot make every write rotate.
-        if (this.bytes >= this.opts.maxBytes && this.bytes - this.snapshotBytes >= this.opts.maxBytes / 2) await this.rewrite('rotate');
       } catch (err) {
         this.counters.failed += lines.length;
         this.lost += lines.length;
@@ -617,7 +603,31 @@ export class IncidentLog {
         await this.resync();
         return;
       }
+      // Past maxBytes, and only once half of maxBytes was appended after the last snapshot,
+      // so a snapshot larger than maxBytes cannot make every write rotate.
+      if (this.bytes >= this.opts.maxBytes && this.bytes - this.snapshotBytes >= this.opts.maxBytes / 2) {
+        try {
+          await this.rewrite('rotate');
+        } catch (err) {
+          // The lines are written; only the rotation failed (and may have left `<path>` renamed away): retry as a rewrite.
+          this.fail(err);
+          this.pending ??= 'replace';
+          await this.resync();
+          return;
+        }
+      }
     }
+  }
+
+  /** Appends one batch; false when `path` is no longer the file being written (nothing written then). */
+  private async appendBatch(lines: string[]): Promise<boolean> {
+    let data = lines.join('\n') + '\n';
+    if (this.needsNewline) data = '\n' + data;
+    if (!(await this.appendLines(data))) return false;
+    this.needsNewline = false;
+    this.counters.written += lines.length;
+    this.confirm(lines.length);
+    return true;
   }
 
   /** Lines written: persisted now (fsync 'always' or 'never'), or at the next good fsync ('interval'). */

@@ -6,8 +6,8 @@
  * `failed: 0` is still there, both by reading the files and by what the next
  * child restores. Needs `npm run build`.
  *
- * The run is bounded by time: KILL_LOOP_MS (default 40 s) of killing, at least
- * KILL_LOOP_MIN_KILLS (default 20) kills. It prints the counts.
+ * The run is bounded by time: KILL_LOOP_MS (default 35 s) of killing, at least
+ * KILL_LOOP_MIN_KILLS (default 10) kills. It prints the counts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -20,8 +20,8 @@ import { replayLog } from '../../src/index.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = process.env['KILL_LOOP_DIST'] ?? join(root, 'dist/index.js');
 const CHILD = join(root, 'test/incidents/fixtures/log-kill-child.mjs');
-const BUDGET_MS = Number(process.env['KILL_LOOP_MS'] ?? 40_000);
-const MIN_KILLS = Number(process.env['KILL_LOOP_MIN_KILLS'] ?? 20);
+const BUDGET_MS = Number(process.env['KILL_LOOP_MS'] ?? 35_000);
+const MIN_KILLS = Number(process.env['KILL_LOOP_MIN_KILLS'] ?? 10);
 const WARM = 4;
 const MODES = ['always', 'interval', 'never'] as const;
 
