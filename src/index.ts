@@ -117,8 +117,8 @@ export type { IncidentStats, IncidentSummary, IncidentEvents, DetectorHandle } f
 export { summarizeIncident } from './incidents/system.js';
 export type { Notification } from './incidents/notification.js';
 export type { NotifierStats } from './incidents/notifiers.js';
-export { replayLog } from './incidents/log.js';
-export type { CorruptLine, LogStats, LogRecord, ReplayResult } from './incidents/log.js';
+export { replayLog, replayBound, REPLAY_MIN_BYTES } from './incidents/log.js';
+export type { CorruptLine, LogFlushResult, LogStats, LogRecord, ReplayOptions, ReplayResult } from './incidents/log.js';
 export type { BurnStatus, BurnWindow } from './incidents/burn-rate.js';
 export type { DurationSummary } from './incidents/duration-stats.js';
 export { KIND_DEFAULTS, RUNBOOK_PRESET, DEFAULT_BURN_RULES } from './incidents/config.js';

@@ -31,6 +31,7 @@ import { noChanges, type IncidentChanges } from './incidents/detection.js';
 import type { CustomDetectorInput } from './incidents/detector.js';
 import type { HealthCheckFn, HealthCheckOptions, HealthReport } from './incidents/health.js';
 import type { IncidentManager } from './incidents/manager.js';
+import type { LogFlushResult } from './incidents/log.js';
 import { IncidentSystem, type DetectorHandle, type IncidentEvents, type IncidentStats } from './incidents/system.js';
 
 /**
@@ -623,17 +624,26 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   }
 
   /**
-   * Waits until queued incident-log lines are written (and fsynced) and
-   * notifications in flight are settled. Call before `stop()` on shutdown.
+   * Waits until queued incident-log lines are written (and fsynced unless
+   * `fsync: 'never'`) and notifications in flight are settled. Call before
+   * `stop()` on shutdown. Never rejects: it resolves with the incident-log
+   * lines persisted (`written`) and lost (`failed`: write or fsync error,
+   * full buffer) since the previous `flush()`; `failed > 0` means some
+   * changes are not on disk (see `incident:log-error`). Without an
+   * `incidentLog` both are 0.
    *
    * @example
    * ```ts
-   * process.on('SIGTERM', async () => { await monitor.flush(); monitor.stop(); });
+   * process.on('SIGTERM', async () => {
+   *   const { failed } = await monitor.flush();
+   *   if (failed > 0) console.error(`${failed} incident changes not persisted`);
+   *   monitor.stop();
+   * });
    * ```
    */
-  async flush(): Promise<void> {
+  async flush(): Promise<LogFlushResult> {
     await this.remediation.settled();
-    await this.incidentSystem.flush();
+    return this.incidentSystem.flush();
   }
 
   /**

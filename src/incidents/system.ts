@@ -11,7 +11,7 @@ import { DetectionEngine, type DetectorStatus, type IncidentChanges, type Pendin
 import { CustomDetector, type CustomDetectorInput } from './detector.js';
 import type { DurationSummary } from './duration-stats.js';
 import { HealthChecks, type HealthCheckFn, type HealthCheckOptions, type HealthReport } from './health.js';
-import { IncidentLog, replayLog, type CorruptLine, type LogStats } from './log.js';
+import { IncidentLog, replayBound, replayLog, type CorruptLine, type LogFlushResult, type LogStats } from './log.js';
 import { IncidentManager, type IncidentChange, type IncidentTotals } from './manager.js';
 import { registerIncidentMetrics } from './metrics.js';
 import { Notifiers, type NotifierStats } from './notifiers.js';
@@ -210,7 +210,8 @@ export class IncidentSystem {
     if (this.burn.active) this.detection.add(this.burn.detector());
 
     if (o.incidentLog !== undefined) {
-      const replay = replayLog(o.incidentLog.path);
+      // Throws a ConfigError for a device, FIFO or directory: reading one would never end.
+      const replay = replayLog(o.incidentLog.path, { maxBytes: replayBound(o.incidentLog.maxBytes) });
       this.manager.restore(replay.incidents);
       this.log = new IncidentLog({
         options: o.incidentLog,
@@ -270,9 +271,10 @@ export class IncidentSystem {
     return this.health.run();
   }
 
-  /** Writes queued log lines and waits for notifications in flight. Never rejects. */
-  async flush(): Promise<void> {
-    await Promise.all([this.log?.flush(), this.notifiers.settled()]);
+  /** Writes queued log lines and waits for notifications in flight; reports what the log persisted. Never rejects. */
+  async flush(): Promise<LogFlushResult> {
+    const [log] = await Promise.all([this.log?.flush(), this.notifiers.settled()]);
+    return log ?? { written: 0, failed: 0 };
   }
 
   /** Cancels the log's fsync timer and the notifiers' retries (see `Notifiers.stop`). */
