@@ -5,6 +5,7 @@ import { bodiesSuite } from './suites/bodies.js';
 import { controlsSuite } from './suites/controls.js';
 import { incidentsSuite } from './suites/incidents.js';
 import { routesSuite } from './suites/routes.js';
+import { routeTemplatesSuite } from './suites/route-templates.js';
 
 // Everything in this file — the adapter included — sees Express 4 as 'express',
 // as in a service that depends on Express 4.
@@ -18,6 +19,7 @@ it('runs against Express 4', async () => {
 });
 
 routesSuite('express', 'Express 4');
+routeTemplatesSuite('express', 'Express 4');
 incidentsSuite('express', 'Express 4');
 controlsSuite('express', 'Express 4');
 bodiesSuite('express', 'Express 4');

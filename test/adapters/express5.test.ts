@@ -5,6 +5,7 @@ import { bodiesSuite } from './suites/bodies.js';
 import { controlsSuite } from './suites/controls.js';
 import { incidentsSuite } from './suites/incidents.js';
 import { routesSuite } from './suites/routes.js';
+import { routeTemplatesSuite } from './suites/route-templates.js';
 
 it('runs against Express 5', async () => {
   const { version } = (await import('express/package.json', { with: { type: 'json' } })).default;
@@ -13,6 +14,7 @@ it('runs against Express 5', async () => {
 });
 
 routesSuite('express', 'Express 5');
+routeTemplatesSuite('express', 'Express 5');
 incidentsSuite('express', 'Express 5');
 controlsSuite('express', 'Express 5');
 bodiesSuite('express', 'Express 5');
