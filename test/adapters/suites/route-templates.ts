@@ -33,7 +33,7 @@ interface Started {
  * attacker's cheapest way; far cheaper than one fetch each). The caller
  * awaits the server's records, not the responses.
  */
-function attack(url: string, n: number, request: TemplateCase<unknown>['request'], connections = 8): () => void {
+export function attack(url: string, n: number, request: TemplateCase<unknown>['request'], connections = 8): () => void {
   const { hostname, port } = new URL(url);
   const sockets: Socket[] = [];
   for (let c = 0; c < connections; c++) {
@@ -56,7 +56,7 @@ function attack(url: string, n: number, request: TemplateCase<unknown>['request'
 }
 
 /** Requests per route label. */
-function count(labels: readonly string[]): Record<string, number> {
+export function count(labels: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const l of labels) out[l] = (out[l] ?? 0) + 1;
   return out;
@@ -154,6 +154,17 @@ export const EXPRESS_CASES: TemplateCase<Express>[] = [
     },
     request: (i) => ({ path: `/accounts/a${i}/settings/s${i}` }),
     expected: () => 'GET /accounts/:account/settings/:section',
+  },
+  {
+    name: 'one router mounted at two paths',
+    build(app) {
+      const orders = express.Router();
+      orders.get('/orders/:order', (_q, s) => ok(s, 'order'));
+      app.use('/customers/:customer', orders);
+      app.use('/admin', orders);
+    },
+    request: (i) => ({ path: i % 2 === 0 ? `/customers/c${i}/orders/${i}` : `/admin/orders/${i}` }),
+    expected: (i) => (i % 2 === 0 ? 'GET /customers/:customer/orders/:order' : 'GET /admin/orders/:order'),
   },
   {
     name: 'a router behind a wrapper function (template not recoverable)',
