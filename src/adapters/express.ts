@@ -497,10 +497,13 @@ function onSocketClose(this: TrackedSocket): void {
 
 /**
  * Express middleware that records every request into the monitor by route
- * template (`req.baseUrl + req.route.path`, e.g. `GET /api/users/:id`) when
- * the response finishes — including errors and aborted requests (recorded
- * with status 499). Requests no route matched share one `not-found` series.
- * Mount it before your routes.
+ * template (mount templates + `req.route.path`, e.g. `GET /users/:id/posts`
+ * for a router mounted at `/users/:id` — never the matched URL, so distinct
+ * ids cannot fill the route cap) when the response finishes — including
+ * errors and aborted requests (recorded with status 499). Requests no route
+ * matched share one `not-found` series; a mount whose template cannot be
+ * recovered is named `<unknown mount>` (see docs/adapters.md). Mount it
+ * before your routes.
  *
  * @example
  * ```ts
