@@ -50,47 +50,373 @@ export const expressMiddlewareOptionsSchema = z.strictObject({
  */
 export type ExpressMiddlewareOptions = z.input<typeof expressMiddlewareOptionsSchema>;
 
-// Express assigns `req.route` when a route matches. Capturing `req.baseUrl`
-// at that moment keeps the mount path even when an error later unwinds the
+// Express assigns `req.route` when a route matches. Resolving the label at
+// that moment keeps the mount path even when an error later unwinds the
 // routers (which restore `baseUrl` on the way out). The capture is an
 // accessor defined once on the app's request prototype (`app.request`, which
-// Express documents as the place to extend requests), not per request, and
-// its setter makes exactly one property write — the one plain Express makes
-// anyway for `req.route` — because adding properties to Express request
-// objects is slow (they are in dictionary mode after Express swaps their
-// prototype): a per-request defineProperty cost several percent of req/s.
+// Express documents as the place to extend requests, and which mounted
+// sub-apps' requests inherit from), not per request, and its setter makes
+// exactly one property write — the one plain Express makes anyway for
+// `req.route` — because adding properties to Express request objects is slow
+// (they are in dictionary mode after Express swaps their prototype): a
+// per-request defineProperty cost several percent of req/s.
 const CAPTURE = Symbol('firebreak.route');
 const PATCHED = Symbol('firebreak.routeAccessor');
-// Memo kept on Express's long-lived Route objects, one per mount path.
+// Memo kept on Express's long-lived Route objects: the mount chains that lead
+// to the route, and the last `baseUrl` seen with the label it resolved to.
 const MEMO = Symbol('firebreak.routeMemo');
+// A route reachable through more mounts than this re-searches for the rest.
+const MAX_CHAINS = 8;
 
-/** A route as matched under one mount path, with the last label built for it. */
+/** A route's label under one mount chain, with the last method-prefixed form built for it. */
 interface Capture {
   route: unknown;
-  base: string;
-  method: string;
   template: string;
+  method: string;
   withMethod: string;
+}
+interface RouteMemo {
+  base: string;
+  last: Capture;
+  chains: Chain[];
+  fallback: Capture | undefined;
 }
 interface ExpressRouteLike {
   path?: unknown;
-  [MEMO]?: Capture;
+  [MEMO]?: RouteMemo;
 }
 interface TrackedRequest extends IncomingMessage {
   baseUrl?: string;
   route?: unknown;
+  app?: unknown;
   [CAPTURE]?: Capture;
 }
 
-function captureOf(route: unknown, base: string): Capture {
-  if (typeof route !== 'object' || route === null) return { route, base, method: '', template: '', withMethod: '' };
+// ---------------------------------------------------------------------------
+// Route templates of mounts. `req.baseUrl` is the *matched* prefix
+// (`/users/123`), so `baseUrl + route.path` would give every id its own
+// series and an unauthenticated caller could fill the route cap. Neither
+// Express version keeps a mount's path string where a request can see it, so
+// the template is recovered from the router tree: starting at the top app,
+// the mount layers that match `baseUrl` are followed down to the router
+// holding the matched route, and each layer contributes its own template
+// (Express 5 / router ≥ 2.3: `layer.rawPath`; Express 4: inverted from the
+// `path-to-regexp` 0.1 regexp; sub-apps: their `mountpath`). The chain found
+// is cached on the route, so later requests only re-run the chain's few
+// regexps against their `baseUrl`. Labels come only from layer templates or a
+// constant, never from the URL, so the series count stays bounded by the app.
+// ---------------------------------------------------------------------------
+
+/** Label piece for a mount whose template cannot be recovered (one per route). */
+const UNKNOWN_MOUNT = '<unknown mount>';
+
+/** One alternative path of a mount layer (an array path has several). */
+interface MountAlt {
+  /** The mount's template ('' for the root), e.g. `/users/:id`. */
+  readonly template: string;
+  /** True when `template` is the path as written (not a regexp's text). */
+  readonly exact: boolean;
+  /** Length of the matched prefix of `path`, or -1. */
+  match(path: string): number;
+}
+
+interface LayerLike {
+  handle?: unknown;
+  route?: unknown;
+  name?: unknown;
+  // Express 4
+  regexp?: RegExp & { fast_slash?: boolean; fast_star?: boolean };
+  keys?: readonly { name: string | number }[];
+  // Express 5 (router 2.x)
+  matchers?: readonly ((path: string) => false | { path: string; params: Record<string, unknown> })[];
+  rawPath?: unknown;
+  slash?: boolean;
+}
+interface RouterLike {
+  stack: readonly LayerLike[];
+}
+interface AppLike {
+  _router?: unknown;
+  router?: unknown;
+  parent?: unknown;
+  mountpath?: unknown;
+  handle?: unknown;
+  set?: unknown;
+}
+
+const altsCache = new WeakMap<object, readonly MountAlt[]>();
+const MAX_DEPTH = 32;
+
+function trimSlash(template: string): string {
+  return template.endsWith('/') ? template.slice(0, -1) : template;
+}
+
+function templateText(path: unknown): { template: string; exact: boolean } {
+  if (typeof path === 'string') return { template: trimSlash(path), exact: true };
+  // A RegExp mount: its text is one constant label.
+  return { template: String(path), exact: false };
+}
+
+// path-to-regexp 0.1 (Express 4) output for the usual mount paths, token by
+// token: `/:name`, `/:name?`, `.:name`, `*`, escaped `/` and `.`, and plain
+// URL characters. Anything else (`+`, groups, user regexps) is not inverted.
+const V4_TOKEN = /\(\?:\\\/\(\[\^\/\]\+\?\)\)(\?)?|\(\?:\\\.\(\[\^\/\\\.\]\+\?\)\)(\?)?|\(\.\*\)|\\([/.])|([A-Za-z0-9\-_~%@!$&'=,;:])/y;
+const V4_SUFFIX = /\\\/\?\(\?=\\\/\|\$\)$|\?\(\?=\\\/\|\$\)$/;
+
+/** The template `source` (one alternative, `^` included) was generated from, or undefined. */
+function invertV4(source: string, keys: readonly { name: string | number }[], keyIndex: { i: number }): string | undefined {
+  if (!source.startsWith('^')) return undefined;
+  const suffix = V4_SUFFIX.exec(source);
+  if (suffix === null) return undefined;
+  const body = source.slice(1, suffix.index);
+  let out = '';
+  V4_TOKEN.lastIndex = 0;
+  while (V4_TOKEN.lastIndex < body.length) {
+    const at = V4_TOKEN.lastIndex;
+    const m = V4_TOKEN.exec(body);
+    if (m === null || m.index !== at) return undefined;
+    if (m[0].startsWith('(?:\\/')) {
+      const key = keys[keyIndex.i++];
+      if (key === undefined || typeof key.name !== 'string') return undefined;
+      out += `/:${key.name}${m[1] ?? ''}`;
+    } else if (m[0].startsWith('(?:\\.')) {
+      const key = keys[keyIndex.i++];
+      if (key === undefined || typeof key.name !== 'string') return undefined;
+      out += `.:${key.name}${m[2] ?? ''}`;
+    } else if (m[0] === '(.*)') {
+      keyIndex.i++;
+      out += '*';
+    } else out += m[3] ?? m[4] ?? '';
+  }
+  return trimSlash(out);
+}
+
+function regexpAlt(re: RegExp, template: string, exact: boolean): MountAlt {
+  return {
+    template,
+    exact,
+    match(path) {
+      re.lastIndex = 0;
+      const m = re.exec(path);
+      return m === null || m.index !== 0 ? -1 : m[0].length;
+    },
+  };
+}
+
+const ROOT_ALT: MountAlt = { template: '', exact: true, match: () => 0 };
+
+function altsV4(layer: LayerLike & { regexp: RegExp & { fast_slash?: boolean; fast_star?: boolean } }): readonly MountAlt[] {
+  const re = layer.regexp;
+  if (re.fast_slash === true) return [ROOT_ALT];
+  if (re.fast_star === true) return [{ template: '*', exact: true, match: (p) => p.length }];
+  const keys = layer.keys ?? [];
+  // An array path is its alternatives' sources joined with '|', each anchored.
+  const sources = re.source.split('|^').map((s, i) => (i === 0 ? s : `^${s}`));
+  const keyIndex = { i: 0 };
+  const alts: MountAlt[] = [];
+  for (const source of sources) {
+    const template = invertV4(source, keys, keyIndex);
+    if (template === undefined) return [regexpAlt(re, String(re), false)];
+    let alt: RegExp;
+    try {
+      alt = sources.length === 1 ? re : new RegExp(source, re.flags);
+    } catch {
+      return [regexpAlt(re, String(re), false)];
+    }
+    alts.push(regexpAlt(alt, template, true));
+  }
+  return alts;
+}
+
+function altsV5(layer: LayerLike & { matchers: NonNullable<LayerLike['matchers']> }): readonly MountAlt[] {
+  if (layer.slash === true) return [ROOT_ALT];
+  const raw = layer.rawPath;
+  const paths = Array.isArray(raw) ? (raw as unknown[]) : [raw];
+  return layer.matchers.map((matcher, i) => {
+    const path = 'rawPath' in layer ? paths[i] : undefined;
+    // router < 2.3 keeps no path string after the first match: one constant label.
+    const { template, exact } = path === undefined ? { template: UNKNOWN_MOUNT, exact: false } : templateText(path);
+    return {
+      template,
+      exact,
+      match(p: string) {
+        const m = matcher(p);
+        return m === false ? -1 : m.path.length;
+      },
+    };
+  });
+}
+
+function altsOf(layer: LayerLike): readonly MountAlt[] {
+  let alts = altsCache.get(layer);
+  if (alts === undefined) {
+    if (layer.regexp instanceof RegExp) alts = altsV4(layer as Parameters<typeof altsV4>[0]);
+    else if (Array.isArray(layer.matchers)) alts = altsV5(layer as Parameters<typeof altsV5>[0]);
+    else alts = [];
+    altsCache.set(layer, alts);
+  }
+  return alts;
+}
+
+function isRouter(v: unknown): v is RouterLike {
+  return (typeof v === 'function' || (typeof v === 'object' && v !== null)) && Array.isArray((v as { stack?: unknown }).stack);
+}
+
+function routerOfApp(app: unknown): RouterLike | undefined {
+  if (typeof app !== 'function' && (typeof app !== 'object' || app === null)) return undefined;
+  const a = app as AppLike;
+  if (isRouter(a._router)) return a._router;
+  if ('_router' in a) return undefined;
+  try {
+    // Express 5's lazy getter; Express 4's throws (it has `_router` instead).
+    const r = a.router;
+    return isRouter(r) ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isApp(v: unknown): boolean {
+  return typeof v === 'function' && typeof (v as AppLike).handle === 'function' && typeof (v as AppLike).set === 'function';
+}
+
+/** A mount chain from the top app to the router holding a route. */
+interface Chain {
+  readonly steps: readonly MountAlt[];
+  readonly capture: Capture;
+}
+
+function verify(steps: readonly MountAlt[], base: string): boolean {
+  let rest = base;
+  for (const step of steps) {
+    const n = consumed(step, rest);
+    if (n < 0) return false;
+    rest = rest.slice(n);
+  }
+  return rest === '';
+}
+
+/** How much of `path` a mount consumes as Express does (a prefix ending at a '/'), or -1. */
+function consumed(alt: MountAlt, path: string): number {
+  let n = alt.match(path);
+  if (n < 0) return -1;
+  const c = path[n];
+  if (c !== undefined && c !== '/') {
+    // The mount matched up to and including a '/', which `baseUrl` drops.
+    if (n > 0 && path[n - 1] === '/') return n - 1;
+    return -1;
+  }
+  if (n > 1 && path[n - 1] === '/') n -= 1;
+  return n;
+}
+
+function search(
+  router: RouterLike,
+  path: string,
+  route: unknown,
+  apps: readonly unknown[],
+  appIndex: number,
+  steps: MountAlt[],
+  depth: number,
+): boolean {
+  if (depth > MAX_DEPTH) return false;
+  for (const layer of router.stack) {
+    if (layer.route !== undefined) {
+      if (layer.route === route && path === '') return true;
+      continue;
+    }
+    const handle = layer.handle;
+    let child: RouterLike | undefined;
+    let nextApp = appIndex;
+    let mountpaths: unknown[] | undefined;
+    if (isRouter(handle)) child = handle;
+    else if (isApp(handle)) child = routerOfApp(handle);
+    else if (layer.name === 'mounted_app' && appIndex + 1 < apps.length) {
+      nextApp = appIndex + 1;
+      const sub = apps[nextApp] as AppLike;
+      child = routerOfApp(sub);
+      mountpaths = Array.isArray(sub.mountpath) ? (sub.mountpath as unknown[]).flat(Infinity) : [sub.mountpath];
+    }
+    if (child === undefined) continue;
+    const alts = altsOf(layer);
+    for (let i = 0; i < alts.length; i++) {
+      let alt = alts[i]!;
+      if (mountpaths !== undefined) {
+        // A sub-app's `mountpath` is the path as written: prefer it, and skip
+        // a mounted_app layer whose own template shows it holds another app.
+        const written = mountpaths.length === alts.length ? mountpaths[i] : undefined;
+        if (written !== undefined) {
+          const t = templateText(written);
+          if (alt.exact && t.exact && t.template !== alt.template) continue;
+          alt = { template: t.template, exact: t.exact, match: alt.match };
+        }
+      }
+      const n = consumed(alt, path);
+      if (n < 0) continue;
+      steps.push(alt);
+      if (search(child, path.slice(n), route, apps, nextApp, steps, depth + 1)) return true;
+      steps.pop();
+    }
+  }
+  return false;
+}
+
+function appChain(app: unknown): unknown[] {
+  const apps: unknown[] = [];
+  let a: unknown = app;
+  while (a !== undefined && a !== null && apps.length < MAX_DEPTH && !apps.includes(a)) {
+    apps.unshift(a);
+    a = (a as AppLike).parent;
+  }
+  return apps;
+}
+
+function newCapture(route: unknown, template: string): Capture {
+  return { route, template, method: '', withMethod: '' };
+}
+
+/**
+ * The label of `route` matched under `base` (`req.baseUrl`, params
+ * substituted) in `app` (`req.app`): mount templates + the route's path.
+ */
+function resolve(route: unknown, base: string, app: unknown): Capture {
+  if (typeof route !== 'object' || route === null) return newCapture(route, '');
   const r = route as ExpressRouteLike;
   let memo = r[MEMO];
-  if (memo === undefined || memo.base !== base) {
-    memo = { route, base, method: '', template: '', withMethod: '' };
+  if (memo !== undefined && memo.base === base) return memo.last;
+  const leaf = String(r.path);
+  if (memo === undefined) {
+    memo = { base, last: newCapture(route, leaf), chains: [], fallback: undefined };
     r[MEMO] = memo;
   }
-  return memo;
+  memo.base = base;
+  try {
+    for (const chain of memo.chains) {
+      if (verify(chain.steps, base)) return (memo.last = chain.capture);
+    }
+    const apps = appChain(app);
+    const root = routerOfApp(apps[0]);
+    const steps: MountAlt[] = [];
+    if (root !== undefined && search(root, base, route, apps, 0, steps, 0)) {
+      let prefix = '';
+      for (const step of steps) prefix += step.template;
+      const capture = newCapture(route, prefix + leaf);
+      if (memo.chains.length < MAX_CHAINS) memo.chains.push({ steps, capture });
+      return (memo.last = capture);
+    }
+  } catch {
+    // A layer's matcher threw (e.g. a param it could not decode): fall back.
+  }
+  if (base === '') {
+    // Not mounted at all (or a tree we cannot read, with nothing to hide).
+    const capture = newCapture(route, leaf);
+    if (memo.chains.length < MAX_CHAINS) memo.chains.push({ steps: [], capture });
+    return (memo.last = capture);
+  }
+  // No chain explains `base` (a mount outside what the router tree shows):
+  // one constant series per route rather than the matched URL.
+  memo.fallback ??= newCapture(route, UNKNOWN_MOUNT + leaf);
+  return (memo.last = memo.fallback);
 }
 
 const routeAccessor: PropertyDescriptor = {
@@ -100,7 +426,7 @@ const routeAccessor: PropertyDescriptor = {
     return this[CAPTURE]?.route;
   },
   set(this: TrackedRequest, route: unknown) {
-    this[CAPTURE] = captureOf(route, this.baseUrl ?? '');
+    this[CAPTURE] = resolve(route, this.baseUrl ?? '', this.app);
   },
 };
 
@@ -115,14 +441,13 @@ function installRouteAccessor(req: IncomingMessage): void {
 }
 
 function labelOf(req: TrackedRequest, route: ExpressRouteLike, includeMethod: boolean): string {
-  // Captured at match time when our accessor saw the assignment; else (a
-  // mounted sub-app has its own request prototype) as it stands now.
+  // Resolved at match time when our accessor saw the assignment; else as the
+  // request stands now.
   const captured = req[CAPTURE];
-  const memo = captured !== undefined && captured.route === route ? captured : captureOf(route, req.baseUrl ?? '');
+  const memo = captured !== undefined && captured.route === route ? captured : resolve(route, req.baseUrl ?? '', req.app);
   const method = req.method ?? 'GET';
   if (memo.method !== method) {
     memo.method = method;
-    memo.template = `${memo.base}${String(route.path)}`;
     memo.withMethod = `${method} ${memo.template}`;
   }
   return includeMethod ? memo.withMethod : memo.template;
@@ -173,10 +498,13 @@ function onSocketClose(this: TrackedSocket): void {
 
 /**
  * Express middleware that records every request into the monitor by route
- * template (`req.baseUrl + req.route.path`, e.g. `GET /api/users/:id`) when
- * the response finishes — including errors and aborted requests (recorded
- * with status 499). Requests no route matched share one `not-found` series.
- * Mount it before your routes.
+ * template (mount templates + `req.route.path`, e.g. `GET /users/:id/posts`
+ * for a router mounted at `/users/:id` — never the matched URL, so distinct
+ * ids cannot fill the route cap) when the response finishes — including
+ * errors and aborted requests (recorded with status 499). Requests no route
+ * matched share one `not-found` series; a mount whose template cannot be
+ * recovered is named `<unknown mount>` (see docs/adapters.md). Mount it
+ * before your routes.
  *
  * @example
  * ```ts

@@ -9,8 +9,10 @@ import { bodiesSuite } from './suites/bodies.js';
 import { controlsSuite } from './suites/controls.js';
 import { incidentsSuite } from './suites/incidents.js';
 import { routesSuite } from './suites/routes.js';
+import { routeTemplatesSuite } from './suites/route-templates.js';
 
 routesSuite('fastify', 'Fastify 5');
+routeTemplatesSuite('fastify', 'Fastify 5');
 incidentsSuite('fastify', 'Fastify 5');
 controlsSuite('fastify', 'Fastify 5');
 bodiesSuite('fastify', 'Fastify 5');
