@@ -22,7 +22,7 @@ import type { Fallback, FallbackOptions } from './actions/controls/fallback.js';
 import type { Canary, CanaryOptions } from './actions/controls/canary.js';
 import { Playbooks } from './actions/playbooks.js';
 import { buildProcedures } from './actions/procedures.js';
-import { AutoRemediation } from './actions/remediation.js';
+import { AutoRemediation, type RemediationHandover } from './actions/remediation.js';
 
 /** Distinct `arm` series a monitor keeps (canary arms are a small fixed set); later arms are counted, not recorded. */
 export const MAX_ARMS = 32;
@@ -172,6 +172,8 @@ export interface MonitorEvents extends IncidentEvents {
   'action:failed': (execution: ActionExecution) => void;
   /** An execution was reverted. */
   'action:reverted': (execution: ActionExecution) => void;
+  /** An auto step did not help within `verifyAfterMs`: it was reverted and the incident needs a person. */
+  'remediation:handed-over': (handover: RemediationHandover) => void;
 }
 
 const STATUS_CODE: Record<SloStatus, number> = { 'no-data': -1, ok: 0, warning: 1, breach: 2 };
@@ -288,6 +290,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         controls: this.controls,
         incident: (id) => this.incidents.get(id),
         note: (id, message, data) => void this.incidents.record(id, data === undefined ? { kind: 'note', by: 'firebreak', message } : { kind: 'note', by: 'firebreak', message, data }),
+        handedOver: (handover) => this.emit('remediation:handed-over', handover),
       },
       opts.autoRemediate,
     );
@@ -296,6 +299,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.on('incident:escalated', (i) => this.remediation.onIncident('escalated', i));
     this.on('incident:reopened', (i) => this.remediation.onIncident('reopened', i));
     this.on('incident:resolved', (i) => this.remediation.onResolved(i));
+    this.on('evaluated', () => this.remediation.onEvaluated());
     this.registerMetrics(opts.prometheus.prefix, opts.prometheus.defaultMetrics);
     this.incidentSystem.registerMetrics(this.registry, opts.prometheus.prefix);
   }

@@ -129,6 +129,8 @@ export class ActionRegistry {
   private hooks: ActionRegistryHooks;
   private readonly defs = new Map<string, Registered>();
   private readonly running = new Set<string>();
+  /** Settles when the action's in-flight execution or revert has finished. */
+  private readonly inflight = new Map<string, Promise<void>>();
   private readonly executionsById = new Map<string, ActionExecution>();
   private readonly log: AuditLog;
   private readonly counts = new Map<string, Record<ActionOutcome, number>>();
@@ -249,6 +251,20 @@ export class ActionRegistry {
     }
   }
 
+  /**
+   * Resolves once the action has no execution or revert in flight (at once
+   * when idle). Never rejects. Auto-remediation uses it to wait for a shared
+   * step another incident is running rather than fail with `ACTION_BUSY`.
+   *
+   * @example
+   * ```ts
+   * await monitor.actions.whenIdle('model.fallback');
+   * ```
+   */
+  async whenIdle(id: string): Promise<void> {
+    for (let p = this.inflight.get(id); p !== undefined; p = this.inflight.get(id)) await p;
+  }
+
   /** A recorded execution (a copy), or `undefined` once forgotten. */
   execution(id: string): ActionExecution | undefined {
     const ex = this.executionsById.get(id);
@@ -367,11 +383,14 @@ export class ActionRegistry {
       signal: controller.signal,
     };
     const settled = runIsolated(this.clock, reg.timeoutMs, controller, () => reg.def.execute(ctx));
-    return settled.then((s) => {
+    const done = settled.then((s) => {
       this.running.delete(id);
+      this.inflight.delete(id);
       const ex = this.finishExecution(reg, s, { executionId, params, opts, startedAt, t0 });
       return copy(ex);
     });
+    this.inflight.set(id, done.then(noop, noop));
+    return done;
   }
 
   private finishExecution(
@@ -467,11 +486,14 @@ export class ActionRegistry {
       data: ex.data ?? {},
       execution: copy(ex),
     };
-    return runIsolated(this.clock, reg.timeoutMs, controller, () => revertFn.call(reg.def, ctx)).then((s) => {
+    const done = runIsolated(this.clock, reg.timeoutMs, controller, () => revertFn.call(reg.def, ctx)).then((s) => {
       this.running.delete(ex.action);
+      this.inflight.delete(ex.action);
       this.finishRevert(reg, ex, s, by, t0);
       return copy(ex);
     });
+    this.inflight.set(ex.action, done.then(noop, noop));
+    return done;
   }
 
   private finishRevert(reg: Registered, ex: ActionExecution, s: Settled, by: string, t0: number): void {
@@ -536,6 +558,8 @@ export class ActionRegistry {
     return `ex_${Math.max(0, Math.floor(now)).toString(36).padStart(9, '0')}${(this.seq++ % 1_679_616).toString(36).padStart(4, '0')}`;
   }
 }
+
+function noop(): void {}
 
 function timelineData(ex: ActionExecution): Record<string, unknown> {
   const d: Record<string, unknown> = {

@@ -79,14 +79,18 @@ export const canaryDetectorSchema = z
   ])
   .default({ minSamples: 20, successDrop: { medium: 0.005, high: 0.01, critical: 0.05 }, p95Ratio: { medium: 1.5, high: 2, critical: 4 } });
 
-/** Rate-limit-attack detector of a limiter: share of rejected decisions over the last 5 minutes. */
+/**
+ * Rate-limit-attack detector of a limiter: share of requests, over the last 5
+ * minutes, from keys whose offered load exceeds the limiter's *configured*
+ * limit. Rejections caused only by a tightened or lowered limit do not count.
+ */
 export const rateLimitDetectorSchema = z
   .union([
     z.literal(false),
     z.strictObject({
       /** Fewer decisions than this in the window is no reading. */
       minDecisions: z.number().int().positive().default(20),
-      /** Thresholds of rejected / all decisions (the runbook preset's 429-rate ladder). */
+      /** Thresholds of excess / all decisions (the runbook preset's 429-rate ladder). */
       thresholds: ladder.default({ medium: 0.05, high: 0.1 }),
       ...timing,
     }),
@@ -122,9 +126,11 @@ const pct = (r: number): string => `${(r * 100).toFixed(2)} %`;
 
 /**
  * `model-failure`, scoped `fallback:<name>`: the wrapper's primary failure rate.
- * While forced to the fallback the primary is not called, so there is no
- * reading: the incident neither escalates nor auto-resolves until someone
- * restores the model (or the auto-revert after resolution does).
+ * While forced to the fallback the primary is not called, so the window's
+ * data is stale and there is no reading: the incident holds (never
+ * escalates). With `probe` on, probes since the force are the reading, and
+ * only a healthy one counts, so the incident can resolve (and the automatic
+ * fallback be reverted) but never escalate on probes.
  */
 export function fallbackDetector(f: Fallback, o: Opts<typeof fallbackDetectorSchema>): ControlDetectorSpec {
   return {
@@ -136,6 +142,14 @@ export function fallbackDetector(f: Fallback, o: Opts<typeof fallbackDetectorSch
     signal: `${f.name} primary failure rate`,
     thresholds: o.thresholds,
     evaluate: () => {
+      if (f.isForced()) {
+        // Bypassed: the window holds only stale primary calls (old successes age out first and the
+        // share of failures climbs with no new call). Only probes are fresh, and they may only clear.
+        const p = f.probe === false ? null : f.probeCounts();
+        if (p === null || f.probe === false || p.calls < f.probe.minCalls) return null;
+        const rate = p.failures / p.calls;
+        return severityAbove(rate, o.thresholds) === null ? rate : null;
+      }
       const r = f.recentCounts();
       return r.primaryCalls < o.minCalls ? null : r.failures / r.primaryCalls;
     },
@@ -156,6 +170,8 @@ export function canaryDetector(c: Canary, o: Opts<typeof canaryDetectorSchema>):
     name: `canary-failure:${c.name}`,
     scope: `canary:${c.name}`,
     evaluate: () => {
+      // Stopped: the canary arm's window only holds stale requests, no reading (the incident holds).
+      if (c.isStopped()) return null;
       const { canary, stable } = c.compare();
       if (canary === null || stable === null || canary.requests < o.minSamples || stable.requests < o.minSamples) return null;
       const drop = (stable.successRate ?? 1) - (canary.successRate ?? 1);
@@ -173,7 +189,12 @@ export function canaryDetector(c: Canary, o: Opts<typeof canaryDetectorSchema>):
   };
 }
 
-/** `rate-limit-attack`, scoped `limiter:<name>`: rejected / all decisions. */
+/**
+ * `rate-limit-attack`, scoped `limiter:<name>`: the share of decisions from
+ * keys offering more than the configured limit (offered load, rejected
+ * requests included). An operator lowering the limit, or firebreak tightening
+ * it, makes more 429s but not more excess: the detector does not feed on them.
+ */
 export function rateLimitDetector(l: RateLimiter, o: Opts<typeof rateLimitDetectorSchema>): ControlDetectorSpec {
   return {
     type: 'rate-limit-attack',
@@ -181,16 +202,18 @@ export function rateLimitDetector(l: RateLimiter, o: Opts<typeof rateLimitDetect
     scope: `limiter:${l.name}`,
     unit: 'ratio',
     direction: 'above',
-    signal: `${l.name} rejected share`,
+    signal: `${l.name} share of requests over the configured limit`,
     thresholds: o.thresholds,
     evaluate: () => {
       const r = l.recentCounts();
       const n = r.allowed + r.limited;
-      return n < o.minDecisions ? null : r.limited / n;
+      return n < o.minDecisions ? null : l.recentExcess() / n;
     },
     summary: (v, s) => {
-      const top = l.topOffenders(3).map((t) => t.key).join(', ');
-      return `${l.name}: ${pct(v as number)} of requests rejected (${s})${top === '' ? '' : `; top offenders ${top}`}`;
+      const top = l.topOffenders(3);
+      const limited = l.recentCounts().limited;
+      const share = limited > 0 && top[0] !== undefined ? `; top offender ${top[0].key} ≈ ${pct(Math.min(1, top[0].count / limited))} of rejections` : '';
+      return `${l.name}: ${pct(v as number)} of requests from keys over the configured limit (${s})${top.length === 0 ? '' : `; top offenders ${top.map((t) => t.key).join(', ')}`}${share}`;
     },
     ...timingOf(o),
   };

@@ -5,6 +5,27 @@ import { CounterRing } from '../../metrics/counter-ring.js';
 import { containAsync } from '../../safe-call.js';
 import type { ActionRegistry } from '../registry.js';
 import { fallbackDetectorSchema } from './detectors.js';
+
+/**
+ * Probes of a forced fallback: a small share of calls still goes to the
+ * primary (half-open, as a circuit breaker), so a recovered primary is seen
+ * and the model-failure incident can resolve — and its auto fallback revert —
+ * by itself. Off by default (`false`): a probe sends a real call to a primary
+ * known to be failing; opt in per wrapper, ideally with a `timeoutMs`.
+ */
+export const fallbackProbeSchema = z
+  .union([
+    z.literal(false),
+    z.strictObject({
+      /** Share of forced calls sent to the primary (0.01: one in a hundred). */
+      share: z.number().gt(0, 'share must be > 0').lte(1, 'share must be ≤ 1').default(0.01),
+      /** Least time between two probes. */
+      minIntervalMs: z.number().int().nonnegative().max(3_600_000).default(1_000),
+      /** Probes needed (since the fallback was forced) before they count as a reading. */
+      minCalls: z.number().int().positive().max(10_000).default(5),
+    }),
+  ])
+  .default(false);
 import { namedParams, pick } from './named.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
@@ -18,6 +39,8 @@ export const fallbackOptionsSchema = z.strictObject({
   description: z.string().max(500).optional(),
   /** The model-failure detector on the primary's failure rate (`false`: none). */
   detector: fallbackDetectorSchema,
+  /** Probes to the primary while forced (`false`, the default: none). */
+  probe: fallbackProbeSchema,
 });
 
 /**
@@ -37,6 +60,8 @@ export interface FallbackOptions<A extends unknown[], R> {
   description?: string;
   /** Model-failure detector settings, or `false` for none (default: on, failure rate ≥ 5 % medium, 20 % high, 50 % critical). */
   detector?: z.input<typeof fallbackDetectorSchema>;
+  /** While forced, send a share of calls to the primary so recovery is observable (default `false`: no probes). */
+  probe?: z.input<typeof fallbackProbeSchema>;
 }
 
 /**
@@ -69,10 +94,16 @@ export interface FallbackStats {
   fallbackErrors: number;
   /** Over the last 5 minutes: the model-failure signal. */
   recent: { primaryCalls: number; failures: number; failureRate: number | null; windowMs: number };
+  /** Probe calls to the primary while forced, since creation (also counted in `primaryCalls`). */
+  probes: number;
+  /** Probes that failed or timed out. */
+  probeFailures: number;
 }
 
 const PRIMARY = 0;
 const FAILED = 1;
+const PROBE = 2;
+const PROBE_FAILED = 3;
 
 // Bounded like every other who/why a control keeps.
 const forceSchema = z.strictObject({ reason: z.string().max(500).optional(), by: z.string().min(1).max(200).optional() }).default({});
@@ -94,13 +125,19 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
   readonly name: string;
   /** @internal Detector settings (`false`: none). */
   readonly detector: z.output<typeof fallbackDetectorSchema>;
+  /** @internal Probe settings (`false`: none). */
+  readonly probe: z.output<typeof fallbackProbeSchema>;
   private readonly clock: Clock;
   private readonly primary: (...args: A) => R | Promise<R>;
   private readonly secondary: (...args: A) => R | Promise<R>;
   private readonly timeoutMs: number | undefined;
   private forced = false;
   private forcedInfo: { reason?: string; by: string; at: number } | undefined;
-  private readonly recent = new CounterRing(10_000, 30, 2);
+  private readonly recent = new CounterRing(10_000, 30, 4);
+  private probeCount = 0;
+  private probeFailures = 0;
+  private sinceProbe = 0;
+  private lastProbeAt = -Infinity;
   private primaryCalls = 0;
   private primarySuccesses = 0;
   private primaryErrors = 0;
@@ -118,6 +155,7 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
     this.secondary = options.fallback;
     this.timeoutMs = parsed.data.timeoutMs;
     this.detector = parsed.data.detector;
+    this.probe = parsed.data.probe;
   }
 
   /**
@@ -131,11 +169,32 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
    */
   run(...args: A): Promise<R> {
     if (this.forced) {
-      this.forcedCalls++;
-      return this.callFallback(args);
+      if (!this.probeDue()) {
+        this.forcedCalls++;
+        return this.callFallback(args);
+      }
+      this.probeCount++;
+      return this.callPrimary(args, true);
     }
+    return this.callPrimary(args, false);
+  }
+
+  private probeDue(): boolean {
+    const p = this.probe;
+    if (p === false) return false;
+    // Every 1/share-th forced call, at most one per minIntervalMs: deterministic, no random draw on the hot path.
+    if (++this.sinceProbe < 1 / p.share) return false;
+    const now = this.clock.now();
+    if (now - this.lastProbeAt < p.minIntervalMs) return false;
+    this.sinceProbe = 0;
+    this.lastProbeAt = now;
+    return true;
+  }
+
+  private callPrimary(args: A, probe: boolean): Promise<R> {
     this.primaryCalls++;
     this.recent.add(this.clock.now(), PRIMARY);
+    if (probe) this.recent.add(this.clock.now(), PROBE);
     let value: R | Promise<R>;
     let then: PromiseLike<R>['then'] | undefined;
     try {
@@ -143,7 +202,7 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
       // Reading `then` runs user code too (a getter): a throw there is a primary failure.
       then = thenOf(value);
     } catch {
-      this.primaryFailed(false);
+      this.primaryFailed(false, probe);
       return this.callFallback(args);
     }
     if (then === undefined) {
@@ -160,7 +219,7 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
           : this.clock.setTimeout(() => {
               if (settled) return;
               settled = true;
-              this.primaryFailed(true);
+              this.primaryFailed(true, probe);
               this.callFallback(args).then(resolve, reject);
             }, this.timeoutMs);
       const failed = (): void => {
@@ -168,7 +227,7 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
         if (settled) return;
         settled = true;
         if (timer !== undefined) this.clock.clearTimeout(timer);
-        this.primaryFailed(false);
+        this.primaryFailed(false, probe);
         this.callFallback(args).then(resolve, reject);
       };
       try {
@@ -230,6 +289,18 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
     return { primaryCalls: this.recent.sum(now, PRIMARY, windowMs), failures: this.recent.sum(now, FAILED, windowMs) };
   }
 
+  /**
+   * Probe calls and their failures since the fallback was forced (at most the
+   * last 5 minutes), or null when not forced: while forced, the only fresh
+   * reading of the primary.
+   */
+  probeCounts(): { calls: number; failures: number } | null {
+    if (!this.forced || this.forcedInfo === undefined) return null;
+    const now = this.clock.now();
+    const windowMs = Math.min(300_000, Math.max(1, now - this.forcedInfo.at));
+    return { calls: this.recent.sum(now, PROBE, windowMs), failures: this.recent.sum(now, PROBE_FAILED, windowMs) };
+  }
+
   /** Counters and forced state. */
   stats(): FallbackStats {
     const r = this.recentCounts();
@@ -243,6 +314,8 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
       fallbackCalls: this.fallbackCalls,
       forcedCalls: this.forcedCalls,
       fallbackErrors: this.fallbackErrors,
+      probes: this.probeCount,
+      probeFailures: this.probeFailures,
       recent: { ...r, failureRate: r.primaryCalls > 0 ? r.failures / r.primaryCalls : null, windowMs: this.recent.windowMs },
     };
     if (this.timeoutMs !== undefined) s.timeoutMs = this.timeoutMs;
@@ -254,10 +327,14 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
     return s;
   }
 
-  private primaryFailed(timeout: boolean): void {
+  private primaryFailed(timeout: boolean, probe: boolean): void {
     if (timeout) this.primaryTimeouts++;
     else this.primaryErrors++;
     this.recent.add(this.clock.now(), FAILED);
+    if (probe) {
+      this.probeFailures++;
+      this.recent.add(this.clock.now(), PROBE_FAILED);
+    }
   }
 
   private callFallback(args: A): Promise<R> {

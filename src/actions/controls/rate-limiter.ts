@@ -76,7 +76,17 @@ export const rateLimiterOptionsSchema = z.strictObject({
   topOffenders: z.number().int().positive().max(1000).default(20),
   /** Default block length when `block()` is called without one. */
   blockTtlMs: z.number().int().positive().max(MAX_WINDOW_SECONDS * 1000).default(3_600_000),
-  /** The rate-limit-attack detector on the rejected share (`false`: none). */
+  /**
+   * Floor of `tighten()` (and of the `rate-limit.tighten` action): automatic
+   * tightening never sets fewer requests per window than this. Default: a
+   * tenth of `maxRequests`, rounded up (at least 1). `adjust()` by a person is not bound by it.
+   */
+  minMaxRequests: z.number().int('minMaxRequests must be an integer').positive('minMaxRequests must be > 0').optional(),
+  /**
+   * The rate-limit-attack detector on the share of requests from keys over the
+   * *configured* limit (`false`: none). Rejections the limiter produces
+   * because it was tightened or adjusted below its configured limit are not evidence.
+   */
   detector: rateLimitDetectorSchema,
 });
 /**
@@ -150,6 +160,10 @@ export interface RateLimiterStats {
   limited: number;
   /** Over the last 5 minutes. */
   recent: { allowed: number; limited: number; windowMs: number };
+  /** Over the last 5 minutes: requests from keys offering more than the configured limit. */
+  recentExcess: number;
+  /** Least `maxRequests` tightening may set. */
+  floor: number;
   /** Keys with state now (≤ maxKeys). */
   keys: number;
   evictedKeys: number;
@@ -169,10 +183,15 @@ interface KeyState {
   start: number;
   prev: number;
   curr: number;
+  /** Requests offered (allowed or not) in the previous and current fixed window: the key's offered load. */
+  oprev: number;
+  ocurr: number;
 }
 
 const ALLOWED = 0;
 const LIMITED = 1;
+/** Requests from a key whose offered load is over the configured limit: the attack signal. */
+const EXCESS = 2;
 
 /**
  * A per-key rate limiter using a **sliding window counter**: per key, the
@@ -211,7 +230,8 @@ export class RateLimiter {
   private readonly maxBlocked: number;
   private readonly blockTtlMs: number;
   private readonly offenders: SpaceSaving;
-  private readonly recent = new CounterRing(10_000, 30, 2);
+  private readonly recent = new CounterRing(10_000, 30, 3);
+  private readonly floor: number;
   private allowedTotal = 0;
   private limitedTotal = 0;
   private evicted = 0;
@@ -227,6 +247,7 @@ export class RateLimiter {
     this.detector = o.detector;
     this.configured = { maxRequests: o.maxRequests, windowSeconds: o.windowSeconds };
     this.limit = o.maxRequests;
+    this.floor = Math.min(o.maxRequests, o.minMaxRequests ?? Math.max(1, Math.ceil(o.maxRequests / 10)));
     this.windowMs = o.windowSeconds * 1000;
     this.maxBlocked = o.maxBlocked;
     this.blockTtlMs = o.blockTtlMs;
@@ -269,16 +290,24 @@ export class RateLimiter {
     }
     let st = this.states.get(key);
     if (st === undefined) {
-      st = { start, prev: 0, curr: 0 };
+      st = { start, prev: 0, curr: 0, oprev: 0, ocurr: 0 };
       this.states.set(key, st);
     } else if (st.start !== start) {
-      st.prev = start - st.start === W ? st.curr : 0;
+      const adjacent = start - st.start === W;
+      st.prev = adjacent ? st.curr : 0;
+      st.oprev = adjacent ? st.ocurr : 0;
       st.curr = 0;
+      st.ocurr = 0;
       st.start = start;
     }
     const L = this.limit;
     const elapsed = now - start;
     const estimate = (st.prev * (W - elapsed)) / W + st.curr;
+    // Offered load (rejected requests included) against the configured limit, rescaled to the
+    // window in force: what the key asks for, not what this limiter lets through after being
+    // tightened — so the limiter's own 429s never read as an attack.
+    st.ocurr++;
+    if ((st.oprev * (W - elapsed)) / W + st.ocurr > (this.configured.maxRequests * W) / (this.configured.windowSeconds * 1000)) this.recent.add(now, EXCESS);
     if (estimate + 1 > L) {
       let wait: number;
       if (st.curr + 1 <= L) {
@@ -331,7 +360,7 @@ export class RateLimiter {
 
   /**
    * Multiplies the limit by `factor` (0 < factor ≤ 1; default 0.5 halves it),
-   * never below 1. Returns the previous limit.
+   * never below the floor (`minMaxRequests`). Returns the previous limit.
    *
    * @example
    * ```ts
@@ -342,7 +371,8 @@ export class RateLimiter {
     if (!(factor > 0 && factor <= 1)) {
       throw new ValidationError(`rate limiter "${this.name}" tighten`, [{ path: 'factor', message: 'factor must be > 0 and ≤ 1' }]);
     }
-    return this.adjust({ maxRequests: Math.max(1, Math.floor(this.limit * factor)) });
+    if (this.limit <= this.floor) return this.current();
+    return this.adjust({ maxRequests: Math.max(this.floor, Math.floor(this.limit * factor)) });
   }
 
   /** Back to the configured limit. Returns the previous limit. */
@@ -415,10 +445,15 @@ export class RateLimiter {
     return this.offenders.top(n);
   }
 
-  /** Rejections over the last `windowMs` (≤ 5 minutes): the rate-limit-attack signal. */
+  /** Decisions over the last `windowMs` (≤ 5 minutes): allowed and rejected. */
   recentCounts(windowMs = 300_000): { allowed: number; limited: number } {
     const now = this.clock.now();
     return { allowed: this.recent.sum(now, ALLOWED, windowMs), limited: this.recent.sum(now, LIMITED, windowMs) };
+  }
+
+  /** Requests over the last `windowMs` (≤ 5 minutes) from keys offering more than the configured limit: the rate-limit-attack signal. */
+  recentExcess(windowMs = 300_000): number {
+    return this.recent.sum(this.clock.now(), EXCESS, windowMs);
   }
 
   /** State, counters, blocked keys and top offenders. */
@@ -434,6 +469,8 @@ export class RateLimiter {
       allowed: this.allowedTotal,
       limited: this.limitedTotal,
       recent: { ...this.recentCounts(), windowMs: this.recent.windowMs },
+      recentExcess: this.recentExcess(),
+      floor: this.floor,
       keys: this.states.size,
       evictedKeys: this.evicted,
       invalidKeys: this.invalid,
@@ -470,10 +507,14 @@ export function registerRateLimitActions(actions: ActionRegistry, limiters: Read
   const previousOf = (data: Record<string, unknown>): RateLimit => data['previous'] as RateLimit;
   const changed = (a: RateLimit, b: RateLimit): boolean => a.maxRequests !== b.maxRequests || a.windowSeconds !== b.windowSeconds;
   const describe = (l: RateLimit): string => `${l.maxRequests} per ${l.windowSeconds} s`;
-  const restorePrevious = ({ data }: { data: Record<string, unknown> }) => {
+  const restorePrevious = ({ data, execution }: { data: Record<string, unknown>; execution: { source: string } }) => {
     const l = pick('rate limiter', limiters, data['name'] as string);
     const previous = previousOf(data);
+    const set = data['set'] as RateLimit | undefined;
     if (!changed(l.current(), previous)) return { noop: true, message: `${l.name} already at ${describe(previous)}` };
+    // An automatic step's revert never overwrites a limit someone set after it: theirs is the newer
+    // decision. A person reverting by hand asked for exactly this revert, so theirs goes through.
+    if (execution.source === 'auto' && set !== undefined && changed(l.current(), set)) return { noop: true, message: `${l.name} changed since to ${describe(l.current())}; left as is` };
     l.adjust(previous);
     return { message: `${l.name}: back to ${describe(previous)}` };
   };
@@ -494,7 +535,7 @@ export function registerRateLimitActions(actions: ActionRegistry, limiters: Read
       const target = { maxRequests: params.maxRequests, windowSeconds: params.windowSeconds ?? l.current().windowSeconds };
       if (!changed(l.current(), target)) return { noop: true, message: `${l.name} already at ${describe(target)}`, data: { name: l.name } };
       const previous = l.adjust(target);
-      return { message: `${l.name}: ${describe(previous)} → ${describe(target)}`, data: { name: l.name, previous } };
+      return { message: `${l.name}: ${describe(previous)} → ${describe(target)}`, data: { name: l.name, previous, set: l.current() } };
     },
     revert: restorePrevious,
   });
@@ -508,12 +549,17 @@ export function registerRateLimitActions(actions: ActionRegistry, limiters: Read
     params: namedParams('rate limiter', limiters, {
       factor: z.number().gt(0, 'factor must be > 0').lte(1, 'factor must be ≤ 1').default(0.5),
     }),
-    execute: ({ params }) => {
+    execute: ({ params, source }) => {
       const l = pick('rate limiter', limiters, params.name);
       const before = l.current();
+      if (source === 'auto' && before.maxRequests < l.stats().configured.maxRequests) {
+        // Already below its configured limit (a person lowered it, or an earlier step): more 429s are
+        // the limiter's own doing; tightening further needs a key offering more than the configured limit.
+        if (l.recentExcess() === 0) return { noop: true, message: `${l.name}: no key over the configured limit; its 429s are its own, not an attack`, data: { name: l.name } };
+      }
       const previous = l.tighten(params.factor);
       if (!changed(l.current(), before)) return { noop: true, message: `${l.name} already at its floor (${describe(before)})`, data: { name: l.name } };
-      return { message: `${l.name}: ${describe(previous)} → ${describe(l.current())}`, data: { name: l.name, previous } };
+      return { message: `${l.name}: ${describe(previous)} → ${describe(l.current())}`, data: { name: l.name, previous, set: l.current() } };
     },
     revert: restorePrevious,
   });
@@ -529,7 +575,7 @@ export function registerRateLimitActions(actions: ActionRegistry, limiters: Read
       const l = pick('rate limiter', limiters, params.name);
       if (!l.stats().adjusted) return { noop: true, message: `${l.name} already at its configured limit`, data: { name: l.name } };
       const previous = l.restore();
-      return { message: `${l.name}: ${describe(previous)} → ${describe(l.current())}`, data: { name: l.name, previous } };
+      return { message: `${l.name}: ${describe(previous)} → ${describe(l.current())}`, data: { name: l.name, previous, set: l.current() } };
     },
     revert: restorePrevious,
   });
