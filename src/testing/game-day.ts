@@ -9,7 +9,7 @@ import type { IncidentEventName } from '../incidents/config.js';
 import { NOTIFY_EVENTS } from '../incidents/config.js';
 import type { Incident, IncidentType, Severity } from '../incidents/types.js';
 import { ManualClock } from './manual-clock.js';
-import { Prng, behaviourSchema, sampleLatency, trafficSchema, type Behaviour, type TrafficSpec } from './traffic.js';
+import { Prng, sampleLatency, trafficSchema, type Behaviour, type TrafficSpec } from './traffic.js';
 
 /** The heap limit the runner's memory probe reports (1 GB): `heapShare` and `bytesPerEntry` are read against it. */
 export const GAME_DAY_HEAP_LIMIT = 1_000_000_000;

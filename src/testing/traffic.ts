@@ -68,7 +68,7 @@ const behaviour = {
   /** Status of a failed request (default 500). */
   errorStatus: z.number().int().min(100).max(599).optional(),
 };
-export const behaviourSchema = z.strictObject(behaviour);
+const behaviourSchema = z.strictObject(behaviour);
 /**
  * How a request behaves, as a stream or a control arm describes it.
  *
