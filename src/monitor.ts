@@ -293,6 +293,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         handedOver: (handover) => this.emit('remediation:handed-over', handover),
       },
       opts.autoRemediate,
+      opts.window.durationMs + opts.incidents.clearForMs + opts.evaluateEveryMs,
     );
     this.incidents.setProcedureProvider((incident) => buildProcedures(incident, this));
     this.on('incident:opened', (i) => this.remediation.onIncident('opened', i));

@@ -27,10 +27,13 @@ export const remediationPolicySchema = z.strictObject({
   /**
    * Closed loop: this long after a run applied something, the incident must be
    * resolved or at a lower severity; if not, what the run applied is reverted
-   * and the incident is handed to a person (`remediation:handed-over`). Default
-   * 5 minutes, the length of the controls' signal windows. `0`: no verification.
+   * and the incident is handed to a person (`remediation:handed-over`). Default:
+   * the monitor's window + `incidents.clearForMs` + `evaluateEveryMs` (7 min 10 s
+   * with defaults) — the latest a fully effective step can have resolved the
+   * incident, since bad samples from before the step stay in the window for its
+   * whole length. `0`: no verification.
    */
-  verifyAfterMs: z.number().int().nonnegative().max(86_400_000).default(300_000),
+  verifyAfterMs: z.number().int().nonnegative().max(86_400_000).optional(),
   /** Auto actions that change something (no-ops do not count), across all incidents, per rolling hour. */
   maxActionsPerHour: z.number().int().positive().max(10_000).default(10),
   /** Times one lever (action + params) may be applied automatically for one incident. */
@@ -211,7 +214,7 @@ const RECENT_RUNS = 50;
  * ```
  */
 export class AutoRemediation {
-  readonly policy: RemediationPolicy;
+  readonly policy: RemediationPolicy & { verifyAfterMs: number };
   private readonly host: RemediationHost;
   private readonly state = new Map<string, IncidentState>();
   private readonly pending = new Map<string, { dueAt: number; timer: TimerHandle | undefined }>();
@@ -231,9 +234,9 @@ export class AutoRemediation {
   private readonly recentActions: number[] = [];
   private handedOverCount = 0;
 
-  constructor(host: RemediationHost, policy: RemediationPolicy) {
+  constructor(host: RemediationHost, policy: RemediationPolicy, defaultVerifyAfterMs = 300_000) {
     this.host = host;
-    this.policy = policy;
+    this.policy = { ...policy, verifyAfterMs: policy.verifyAfterMs ?? defaultVerifyAfterMs };
   }
 
   /** True while paused: nothing runs or reverts automatically. */
