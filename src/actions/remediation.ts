@@ -135,6 +135,8 @@ export interface RemediationHost {
   incident(id: string): Incident | undefined;
   /** Appends a note to the incident timeline (errors are contained by the caller). */
   note(id: string, message: string, data?: Record<string, unknown>): void;
+  /** False while the incident is inhibited, silenced or in a maintenance window: nothing runs automatically. */
+  shouldAct?(incident: Incident): boolean;
 }
 
 interface IncidentState {
@@ -209,6 +211,7 @@ export class AutoRemediation {
   /** @internal An incident opened, escalated or reopened. */
   onIncident(trigger: RemediationTrigger, incident: Incident): void {
     if (trigger === 'reopened') this.cancelRevert(incident.id);
+    if (this.host.shouldAct !== undefined && !this.host.shouldAct(incident)) return;
     if (!this.policy.enabled) return;
     if (this.policy.types !== undefined && !this.policy.types.includes(incident.type)) {
       this.skipped.type++;
