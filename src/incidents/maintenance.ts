@@ -24,8 +24,8 @@ const hhmm = z
 const epochMs = (what: string) => z.number({ error: `${what} must be a number (epoch ms)` }).int().nonnegative();
 
 /** `monitor.maintenance.add()` input, as validated. */
-export const maintenanceInputSchema = z
-  .strictObject({
+/** The fields of the input, without the cross-field checks (the HTTP body derives from it). */
+export const maintenanceFieldsSchema = z.strictObject({
     /** A short name for listings and timelines. */
     name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
     /** Incidents it covers; every matcher must hold (none: every incident of the monitor). */
@@ -44,8 +44,10 @@ export const maintenanceInputSchema = z
       .optional(),
     createdBy: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
     comment: z.string().trim().max(1_000, 'must be at most 1000 characters').default(''),
-  })
-  .superRefine((w, ctx) => {
+  });
+
+/** `add()` input, as validated. */
+export const maintenanceInputSchema = maintenanceFieldsSchema.superRefine((w, ctx) => {
     const kinds = [w.once, w.daily, w.weekly].filter((k) => k !== undefined).length;
     if (kinds !== 1) ctx.addIssue({ code: 'custom', path: ['once'], message: 'give exactly one of once, daily or weekly' });
     if (w.once !== undefined && w.once.endsAt <= w.once.startsAt) ctx.addIssue({ code: 'custom', path: ['once', 'endsAt'], message: 'endsAt must be after startsAt' });

@@ -9,8 +9,8 @@ const MAX_DURATION_MS = 366 * 86_400_000;
 const epochMs = (what: string) => z.number({ error: `${what} must be a number (epoch ms)` }).int().nonnegative();
 
 /** `monitor.silences.add()` input, as validated. */
-export const silenceInputSchema = z
-  .strictObject({
+/** The fields of the input, without the cross-field checks (the HTTP body derives from it). */
+export const silenceFieldsSchema = z.strictObject({
     /** Every matcher must hold for an incident to be silenced (1 to 20). */
     matchers: z.array(matcherSchema).min(1, 'at least one matcher is required').max(20, 'at most 20 matchers'),
     /** When it starts (epoch ms on the monitor's clock; default now). */
@@ -23,8 +23,10 @@ export const silenceInputSchema = z
     createdBy: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
     /** Why: shown on the timeline of every incident it silences. */
     comment: z.string().trim().min(1, 'must not be empty').max(1_000, 'must be at most 1000 characters'),
-  })
-  .superRefine((s, ctx) => {
+  });
+
+/** `add()` input, as validated. */
+export const silenceInputSchema = silenceFieldsSchema.superRefine((s, ctx) => {
     if ((s.endsAt === undefined) === (s.durationMs === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'give exactly one of endsAt or durationMs' });
     }
