@@ -106,3 +106,18 @@ describe('one page per cause', () => {
     expect(p.sent.filter((n) => n.incident.type === 'slo-burn')).toEqual([]);
   });
 });
+
+describe('incidents.inhibit', () => {
+  it('names a bad rule field in the ConfigError, and [] turns inhibition off', async () => {
+    expect(() => setup({ incidents: { inhibit: [{ source: { type: 'high-error-rate' }, target: { type: '' } }] } })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/incidents\.inhibit\.0\.target\.type/) }),
+    );
+    const sent: string[] = [];
+    const { monitor } = setup({ incidents: { forMs: 0, inhibit: [] }, notifiers: [{ notify: (n) => void sent.push(n.incident.type) }] });
+    monitor.detector({ name: 'cause', type: 'high-error-rate', evaluate: () => 'high' });
+    monitor.detector({ name: 'derived', type: 'slo-burn', evaluate: () => 'high' });
+    monitor.evaluate();
+    await monitor.flush();
+    expect(sent.sort()).toEqual(['high-error-rate', 'slo-burn']);
+  });
+});
