@@ -98,6 +98,7 @@ export type {
   TimelineKind,
   ActionItem,
   SignalReading,
+  Suppression,
 } from './incidents/types.js';
 export { IncidentManager } from './incidents/manager.js';
 export type { IncidentChange, ProcedureProvider, IncidentTotals, ResponseTimes } from './incidents/manager.js';
@@ -122,6 +123,14 @@ export type { CorruptLine, LogFlushResult, LogStats, LogRecord, ReplayOptions, R
 export type { BurnStatus, BurnWindow } from './incidents/burn-rate.js';
 export type { DurationSummary } from './incidents/duration-stats.js';
 export { KIND_DEFAULTS, RUNBOOK_PRESET, DEFAULT_BURN_RULES } from './incidents/config.js';
+export { DEFAULT_INHIBIT_RULES } from './incidents/inhibition.js';
+export type { InhibitRule, InhibitRuleInput } from './incidents/inhibition.js';
+export { Silences, SILENCE_LIMITS } from './incidents/silences.js';
+export type { Silence, SilenceInput, SilenceState } from './incidents/silences.js';
+export { Maintenance, MAINTENANCE_LIMITS, WEEKDAYS } from './incidents/maintenance.js';
+export type { MaintenanceInput, MaintenanceWindow, Weekday } from './incidents/maintenance.js';
+export { MATCHER_NAMES } from './incidents/matchers.js';
+export type { Matcher, MatcherInput, MatcherName } from './incidents/matchers.js';
 export type {
   BurnRule,
   BurnRateInput,

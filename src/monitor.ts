@@ -32,6 +32,8 @@ import type { CustomDetectorInput } from './incidents/detector.js';
 import type { HealthCheckFn, HealthCheckOptions, HealthReport } from './incidents/health.js';
 import type { IncidentManager } from './incidents/manager.js';
 import type { LogFlushResult } from './incidents/log.js';
+import type { Maintenance } from './incidents/maintenance.js';
+import type { Silences } from './incidents/silences.js';
 import { IncidentSystem, type DetectorHandle, type IncidentEvents, type IncidentStats } from './incidents/system.js';
 
 /**
@@ -209,6 +211,14 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
    * action items, post-mortems.
    */
   readonly incidents: IncidentManager;
+  /**
+   * Silences: matchers on type, scope, severity… with an author, a comment and
+   * an expiry. Matching incidents are recorded but page nobody and run no
+   * auto-remediation (docs/silences-and-inhibition.md).
+   */
+  readonly silences: Silences;
+  /** Maintenance windows, one-off or daily/weekly at a UTC time: they hold pages and auto-remediation as silences do. */
+  readonly maintenance: Maintenance;
   private readonly incidentSystem: IncidentSystem;
   private readonly burn: BurnRateTracker | undefined;
   private readonly evaluator: SloEvaluator;
@@ -261,6 +271,8 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       emit: (event, ...args) => this.emit(event, ...args),
     });
     this.incidents = this.incidentSystem.manager;
+    this.silences = this.incidentSystem.silences;
+    this.maintenance = this.incidentSystem.maintenance;
     this.burn = this.incidentSystem.burn.active ? this.incidentSystem.burn : undefined;
     this.registry = opts.prometheus.registry ?? newRegistry();
     this.actions = new ActionRegistry(this.clock, opts.actions, {
@@ -291,6 +303,10 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         incident: (id) => this.incidents.get(id),
         note: (id, message, data) => void this.incidents.record(id, data === undefined ? { kind: 'note', by: 'firebreak', message } : { kind: 'note', by: 'firebreak', message, data }),
         handedOver: (handover) => this.emit('remediation:handed-over', handover),
+        shouldAct: (incident) => {
+          const live = this.incidents.peek(incident.id);
+          return live === undefined || (live.suppressed === undefined && live.unpaged !== true);
+        },
       },
       opts.autoRemediate,
       opts.window.durationMs + opts.incidents.clearForMs + opts.evaluateEveryMs,

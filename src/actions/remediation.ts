@@ -173,6 +173,8 @@ export interface RemediationHost {
   note(id: string, message: string, data?: Record<string, unknown>): void;
   /** Emits `remediation:handed-over` (listener errors are contained by the caller). */
   handedOver?(handover: RemediationHandover): void;
+  /** False while the incident is inhibited, silenced or in a maintenance window: nothing runs automatically. */
+  shouldAct?(incident: Incident): boolean;
 }
 
 interface IncidentState {
@@ -267,6 +269,7 @@ export class AutoRemediation {
   /** @internal An incident opened, escalated or reopened. */
   onIncident(trigger: RemediationTrigger, incident: Incident): void {
     if (trigger === 'reopened') this.cancelRevert(incident.id);
+    if (this.host.shouldAct !== undefined && !this.host.shouldAct(incident)) return;
     if (!this.policy.enabled) return;
     if (this.policy.types !== undefined && !this.policy.types.includes(incident.type)) {
       this.skipped.type++;

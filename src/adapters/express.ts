@@ -626,6 +626,7 @@ export function firebreakRouter(monitor: Monitor, options: HttpOptions): Router 
     };
   for (const route of surface.routes) {
     if (route.method === 'GET') router.get(route.path, handlerFor(route));
+    else if (route.method === 'DELETE') router.delete(route.path, handlerFor(route));
     else router.post(route.path, handlerFor(route));
   }
   return router;

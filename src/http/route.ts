@@ -57,7 +57,7 @@ export type RouteResult =
  * ```
  */
 export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Path template relative to the mount point, `:name` for parameters (`/admin/incidents/:id`). */
   path: string;
   access: RouteAccess;

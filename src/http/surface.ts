@@ -61,7 +61,7 @@ export interface HttpReply {
  * ```
  */
 export interface MountedRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   access: 'public' | Role;
   /** `/admin/*` routes are rate-limited per caller and audited. */

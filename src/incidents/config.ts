@@ -4,6 +4,7 @@
  * `monitorOptionsSchema`; types are inferred from here, never written twice.
  */
 import { z } from 'zod';
+import { inhibitRulesSchema } from './inhibition.js';
 import { SEVERITIES, type Severity } from './types.js';
 import type { Direction, Thresholds } from './thresholds.js';
 import type { Notification } from './notification.js';
@@ -156,6 +157,14 @@ export const incidentOptionsSchema = z
     maxActionItems: z.number().int().positive().max(10_000).default(100),
     /** Conditions tracked while pending; beyond it new ones are ignored and counted. */
     maxPending: z.number().int().positive().max(100_000).default(1_000),
+    /**
+     * Inhibition rules: while an incident matching a rule's `source` is unresolved (or its
+     * condition is pending), a new incident matching its `target` is recorded but pages nobody
+     * and runs no auto-remediation; it pages if it still fires when the source resolves.
+     * Default `DEFAULT_INHIBIT_RULES`: `high-error-rate` explains `slo-burn`, a
+     * service-wide `rate-limit-attack` explains each limiter's. `[]` turns inhibition off.
+     */
+    inhibit: inhibitRulesSchema,
   })
   .prefault({});
 /**

@@ -104,13 +104,21 @@ export class DetectionEngine {
   private readonly conditions = new Map<string, Tracked>();
   private readonly errors = new Map<string, { count: number; last: string; at: number }>();
   private readonly onError: (detector: string, error: unknown) => void;
+  private readonly applyLast: ((type: string, scope: string) => boolean) | undefined;
   /** New conditions ignored because `maxPending` were tracked. */
   pendingOverflow = 0;
 
-  constructor(opts: { manager: IncidentManager; options: IncidentOptions; onError: (detector: string, error: unknown) => void }) {
+  constructor(opts: {
+    manager: IncidentManager;
+    options: IncidentOptions;
+    onError: (detector: string, error: unknown) => void;
+    /** Conditions to apply after the others in a run (inhibition targets: their sources must be seen first). */
+    applyLast?: (type: string, scope: string) => boolean;
+  }) {
     this.manager = opts.manager;
     this.opts = opts.options;
     this.onError = opts.onError;
+    this.applyLast = opts.applyLast;
   }
 
   /** Adds a detector; returns a function that removes it. A duplicate name throws a ConfigError. */
@@ -129,7 +137,15 @@ export class DetectionEngine {
   run(ctx: DetectionContext): IncidentChanges {
     const changes = noChanges();
     const merged = this.observeAll(ctx);
-    const keys = new Set<string>([...merged.keys(), ...this.conditions.keys()]);
+    let keys = [...new Set<string>([...merged.keys(), ...this.conditions.keys()])];
+    const last = this.applyLast;
+    if (last !== undefined) {
+      const isLast = (key: string): boolean => {
+        const t = merged.get(key) ?? this.conditions.get(key);
+        return t !== undefined && last(t.type, t.scope);
+      };
+      keys = [...keys.filter((k) => !isLast(k)), ...keys.filter(isLast)];
+    }
     for (const key of keys) {
       try {
         this.apply(key, merged.get(key), ctx.now, changes);

@@ -29,6 +29,7 @@ import {
   type Incident,
   type Severity,
   type SignalReading,
+  type Suppression,
   type TimelineEntry,
   type TimelineKind,
 } from './types.js';
@@ -53,7 +54,18 @@ export type IncidentChange =
   | 'overdue'
   | 'note'
   | 'action-item'
-  | 'timeline';
+  | 'timeline'
+  | 'suppressed'
+  | 'unsuppressed';
+
+/**
+ * @internal Decides whether an incident pages: the suppression that holds for
+ * it now (inhibition, silence, maintenance), or undefined.
+ */
+export type SuppressionGate = (incident: Incident) => Suppression | undefined;
+
+/** Changes that page someone (and trigger auto-remediation) unless the incident is suppressed. */
+const PAGE_CHANGES: ReadonlySet<IncidentChange> = new Set(['opened', 'reopened', 'escalated', 'overdue']);
 
 /** Receives every change with a snapshot of the incident after it. */
 export type ChangeListener = (change: IncidentChange, incident: Incident) => void;
@@ -154,6 +166,7 @@ export class IncidentManager {
   private readonly ids: IdGenerator;
   private readonly listeners: ChangeListener[] = [];
   private procedureProvider: ProcedureProvider | undefined;
+  private gate: SuppressionGate | undefined;
   private readonly totalsCounter: Omit<IncidentTotals, 'evicted'> = {
     opened: 0,
     reopened: 0,
@@ -180,6 +193,42 @@ export class IncidentManager {
     this.opts = opts.options;
     this.store = new IncidentStore(opts.options.maxResolved);
     this.ids = opts.ids ?? new IdGenerator(() => opts.clock.now());
+  }
+
+  /** @internal Sets what decides, at every paging change, whether the incident is suppressed. */
+  setGate(fn: SuppressionGate | undefined): void {
+    this.gate = fn;
+  }
+
+  /**
+   * @internal Starts (or changes) the suppression of an unresolved incident;
+   * returns undefined when nothing changed.
+   */
+  suppress(id: string, s: Suppression): Incident | undefined {
+    const inc = this.store.get(id);
+    if (inc === undefined || !isActive(inc) || !this.setSuppression(inc, s)) return undefined;
+    return this.commit(inc, 'suppressed');
+  }
+
+  /**
+   * @internal Ends the suppression of an incident. `page` is true when it
+   * opened suppressed and never paged: the caller pages it now.
+   */
+  unsuppress(id: string, reason: string): { incident: Incident; page: boolean } | undefined {
+    const inc = this.store.get(id);
+    if (inc === undefined || inc.suppressed === undefined) return undefined;
+    const page = inc.unpaged === true && isActive(inc);
+    const was = inc.suppressed;
+    delete inc.suppressed;
+    if (page) delete inc.unpaged;
+    this.push(inc, {
+      at: this.clock.now(),
+      kind: 'unsuppressed',
+      by: SYSTEM,
+      message: `${reason}${page ? '; paging now' : ''}`,
+      data: { kind: was.kind, by: was.by },
+    });
+    return { incident: this.commit(inc, 'unsuppressed'), page };
   }
 
   /** @internal Registers a change listener (log, notifiers, events). */
@@ -679,6 +728,9 @@ export class IncidentManager {
     delete inc.acknowledgedBy;
     delete inc.mitigatingAt;
     delete inc.overdueAt;
+    // A reopened incident is judged afresh: it pages unless a suppression still holds (the gate sets it again).
+    delete inc.suppressed;
+    delete inc.unpaged;
     this.totalsCounter.reopened++;
     const entry = this.entry(now, 'reopened', by, message, note);
     if (data !== undefined) entry.data = clone(data);
@@ -711,8 +763,49 @@ export class IncidentManager {
     else this.openedByLabel.set(key, { type, severity: inc.severity, count: 1 });
   }
 
+  /** Sets `s` on `inc` with a timeline entry; false when the same suppression already holds. */
+  private setSuppression(inc: Incident, s: Suppression): boolean {
+    const cur = inc.suppressed;
+    if (cur !== undefined && cur.kind === s.kind && cur.by === s.by) return false;
+    inc.suppressed = { ...s };
+    const data: Record<string, unknown> = { kind: s.kind, by: s.by };
+    if (s.rule !== undefined) data['rule'] = s.rule;
+    this.push(inc, { at: s.since, kind: 'suppressed', by: SYSTEM, message: `Not paged: ${s.reason}`, data });
+    return true;
+  }
+
+  /** The source of an inhibition says what it explains, once per target. */
+  private linkSource(sourceId: string, target: Incident): void {
+    const src = this.store.get(sourceId);
+    if (src === undefined) return;
+    this.push(src, {
+      at: this.clock.now(),
+      kind: 'note',
+      by: SYSTEM,
+      message: `Explains ${target.id} (${target.type} on ${target.scope}), which is not paged`,
+      data: { inhibits: target.id },
+    });
+    this.commit(src, 'timeline');
+  }
+
   private commit(inc: Incident, change: IncidentChange): Incident {
     inc.updatedAt = this.clock.now();
+    let linked: string | undefined;
+    if (this.gate !== undefined && (PAGE_CHANGES.has(change) || change === 'suppressed') && isActive(inc)) {
+      let s: Suppression | undefined;
+      try {
+        s = change === 'suppressed' ? inc.suppressed : this.gate(inc);
+      } catch (err) {
+        // The gate is ours; should it ever throw, paging wins over silence.
+        this.listenerErrors++;
+        this.lastListenerError = err;
+      }
+      if (s !== undefined) {
+        if (change === 'opened' || change === 'reopened') inc.unpaged = true;
+        const fresh = change === 'suppressed' || this.setSuppression(inc, s);
+        if (fresh && s.kind === 'inhibition' && this.store.get(s.by) !== undefined) linked = s.by;
+      }
+    }
     this.store.put(inc);
     const snapshot = clone(inc);
     for (const fn of this.listeners) {
@@ -724,6 +817,7 @@ export class IncidentManager {
         this.lastListenerError = err;
       }
     }
+    if (linked !== undefined) this.linkSource(linked, inc);
     return clone(inc);
   }
 }

@@ -32,6 +32,8 @@ const KIND_WORDS: Record<TimelineKind, string> = {
   resolved: 'Resolved',
   reopened: 'Reopened',
   recovered: 'Signal recovered',
+  suppressed: 'Not paged',
+  unsuppressed: 'Paging resumed',
 };
 
 /** Escapes what would break a markdown table cell. */

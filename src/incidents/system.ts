@@ -12,10 +12,13 @@ import { CustomDetector, type CustomDetectorInput } from './detector.js';
 import type { DurationSummary } from './duration-stats.js';
 import { HealthChecks, type HealthCheckFn, type HealthCheckOptions, type HealthReport } from './health.js';
 import { IncidentLog, replayBound, replayLog, type CorruptLine, type LogFlushResult, type LogStats } from './log.js';
+import { Inhibitor } from './inhibition.js';
+import { Maintenance } from './maintenance.js';
 import { IncidentManager, type IncidentChange, type IncidentTotals } from './manager.js';
 import { registerIncidentMetrics } from './metrics.js';
 import { Notifiers, type NotifierStats } from './notifiers.js';
-import type { Incident, IncidentStatus, Priority, Severity } from './types.js';
+import { Silences } from './silences.js';
+import type { Incident, IncidentStatus, Priority, Severity, Suppression } from './types.js';
 
 /**
  * Incident events of the monitor. Each lifecycle event carries a snapshot of
@@ -37,6 +40,13 @@ export interface IncidentEvents {
   'incident:reopened': (incident: Incident) => void;
   'incident:overdue': (incident: Incident) => void;
   'incident:updated': (incident: Incident) => void;
+  /**
+   * An incident opened, reopened, escalated or went overdue while inhibited,
+   * silenced or in a maintenance window (`incident.suppressed` says which), or
+   * such a suppression started on it: it was recorded, nobody was paged and
+   * nothing ran automatically. Fires instead of the page event.
+   */
+  'incident:suppressed': (incident: Incident) => void;
   /** A line of the incident log was skipped at replay (torn write, corruption). */
   'incident:log-corrupt': (line: CorruptLine) => void;
   /** Reading or writing the incident log failed (the monitor keeps running). */
@@ -107,6 +117,8 @@ export interface IncidentStats {
   open: IncidentSummary[];
   /** Conditions firing that have not held for `forMs` yet. */
   pending: PendingCondition[];
+  /** Unresolved incidents that page nobody now (inhibited, silenced or in maintenance). */
+  suppressed: number;
   /** New conditions ignored because `maxPending` were tracked. */
   pendingOverflow: number;
   totals: IncidentTotals;
@@ -155,6 +167,15 @@ const SPECIFIC: Partial<Record<IncidentChange, IncidentEventName>> = {
   overdue: 'incident:overdue',
 };
 
+/** Changes whose event pages someone; a suppressed incident emits `incident:suppressed` instead. */
+const PAGE_EVENTS: ReadonlySet<IncidentChange> = new Set(['opened', 'reopened', 'escalated', 'overdue']);
+
+function endReason(s: Suppression): string {
+  if (s.kind === 'silence') return `Silence ${s.by} no longer holds`;
+  if (s.kind === 'maintenance') return `Maintenance window ${s.by} closed`;
+  return `No longer inhibited (${s.by} resolved or no longer pending)`;
+}
+
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(errorMessage(err));
 }
@@ -172,7 +193,11 @@ export class IncidentSystem {
   readonly log: IncidentLog | undefined;
   readonly detection: DetectionEngine;
   readonly burn: BurnRateTracker;
+  readonly silences: Silences;
+  readonly maintenance: Maintenance;
+  readonly inhibitor: Inhibitor;
   private readonly clock: Clock;
+  private readonly emit: Emit;
   private readonly store: SeriesStore;
   private readonly minSamples: number;
 
@@ -197,6 +222,11 @@ export class IncidentSystem {
     this.manager = new IncidentManager({ clock: o.clock, service: o.service, options: o.incidents });
     this.health = new HealthChecks(o.clock);
     this.notifiers = new Notifiers(o.notifiers, o.clock, o.service);
+    this.emit = emit;
+    this.inhibitor = new Inhibitor(o.incidents.inhibit);
+    this.silences = new Silences(o.clock, () => this.reconcile());
+    this.maintenance = new Maintenance(o.clock, () => this.reconcile());
+    this.manager.setGate((incident) => this.suppressionFor(incident));
 
     // Detectors are built before anything is read from disk, so a bad option fails fast.
     const built = buildDetectors(resolveDetectorConfigs(o.preset, o.detectors), this.health);
@@ -204,6 +234,7 @@ export class IncidentSystem {
       manager: this.manager,
       options: o.incidents,
       onError: (detector, error) => emit('detector:error', { detector, error: asError(error) }),
+      applyLast: (type, scope) => this.inhibitor.mayInhibit(type, scope),
     });
     for (const d of built) this.detection.add(d);
     this.burn = new BurnRateTracker(o.burnRate, o.slos, o.minSamples);
@@ -235,16 +266,59 @@ export class IncidentSystem {
     this.manager.onChange((change, incident) => {
       log?.append(change, incident);
       const specific = SPECIFIC[change];
-      notifiers.notify(specific ?? 'incident:updated', incident, clock.now());
-      if (specific !== undefined) emit(specific, incident);
+      // An incident that never paged sends nothing, not even its resolution; a suppressed one pages nobody.
+      const muted = incident.suppressed !== undefined || incident.unpaged === true;
+      if (!muted) notifiers.notify(specific ?? 'incident:updated', incident, clock.now());
+      if ((muted && PAGE_EVENTS.has(change)) || change === 'suppressed') emit('incident:suppressed', incident);
+      else if (specific !== undefined) emit(specific, incident);
       emit('incident:updated', incident);
     });
+  }
+
+  /** What keeps `incident` from paging now: a silence, a maintenance window, then an inhibition. */
+  private suppressionFor(incident: Incident): Suppression | undefined {
+    const now = this.clock.now();
+    const silence = this.silences.matching(incident, now);
+    if (silence !== undefined) return { kind: 'silence', by: silence.id, since: now, reason: Silences.describe(silence) };
+    const window = this.maintenance.matching(incident, now);
+    if (window !== undefined) return { kind: 'maintenance', by: window.id, since: now, reason: Maintenance.describe(window, now) };
+    if (this.inhibitor.size === 0 || !this.inhibitor.targetTypes.has(incident.type)) return undefined;
+    const pending = this.detection.pending().filter((p) => p.scope !== incident.scope || p.type !== incident.type);
+    const inh = this.inhibitor.find(incident, this.manager.activeIncidents(), pending);
+    if (inh === undefined) return undefined;
+    const what = `${inh.sourceType} on ${inh.sourceScope}`;
+    return inh.sourceId !== undefined
+      ? { kind: 'inhibition', by: inh.sourceId, rule: inh.rule, since: now, reason: `inhibited by ${inh.sourceId} (${what}; rule "${inh.rule}")` }
+      : { kind: 'inhibition', by: `pending ${what}`, rule: inh.rule, since: now, reason: `inhibited while ${what} is pending (rule "${inh.rule}"); pages if it never opens` };
+  }
+
+  /**
+   * Brings every unresolved incident's suppression up to date: a silence or
+   * window that started holds it, one that ended (or a source that resolved)
+   * lets it go, and an incident that never paged pages now. Runs after each
+   * detection and whenever a silence or window changes.
+   */
+  reconcile(): void {
+    const now = this.clock.now();
+    for (const inc of [...this.manager.activeIncidents()]) {
+      const s = this.suppressionFor(inc);
+      if (s !== undefined) {
+        this.manager.suppress(inc.id, s);
+        continue;
+      }
+      if (inc.suppressed === undefined) continue;
+      const r = this.manager.unsuppress(inc.id, endReason(inc.suppressed));
+      if (r?.page === true) {
+        this.notifiers.notify('incident:opened', r.incident, now);
+        this.emit('incident:opened', r.incident);
+      }
+    }
   }
 
   /** Runs detection for one evaluation (and starts a background health-check run for the next one). */
   detect(signals: DetectionSignals): IncidentChanges {
     if (this.health.size > 0) void this.health.run();
-    return this.detection.run({
+    const changes = this.detection.run({
       now: signals.now,
       store: this.store,
       minSamples: this.minSamples,
@@ -252,6 +326,8 @@ export class IncidentSystem {
       cpu: signals.cpu,
       eventLoopDelayMs: signals.eventLoopDelayMs,
     });
+    this.reconcile();
+    return changes;
   }
 
   /** Adds a custom detector. */
@@ -287,13 +363,18 @@ export class IncidentSystem {
     const byStatus: Record<IncidentStatus, number> = { open: 0, acknowledged: 0, mitigating: 0, resolved: 0 };
     for (const i of this.manager.allIncidents()) byStatus[i.status]++;
     const open: IncidentSummary[] = [];
-    for (const i of this.manager.activeIncidents()) open.push(summarizeIncident(i));
+    let suppressed = 0;
+    for (const i of this.manager.activeIncidents()) {
+      open.push(summarizeIncident(i));
+      if (i.suppressed !== undefined) suppressed++;
+    }
     const rt = this.manager.responseTimes();
     return {
       active: open.length,
       byStatus,
       open,
       pending: this.detection.pending(),
+      suppressed,
       pendingOverflow: this.detection.pendingOverflow,
       totals: this.manager.totals(),
       ...rt,

@@ -128,7 +128,9 @@ export type TimelineKind =
   | 'overdue'
   | 'resolved'
   | 'reopened'
-  | 'recovered';
+  | 'recovered'
+  | 'suppressed'
+  | 'unsuppressed';
 
 /**
  * Every timeline kind, for validating input from outside (HTTP, actions).
@@ -153,6 +155,8 @@ export const TIMELINE_KINDS: readonly TimelineKind[] = [
   'resolved',
   'reopened',
   'recovered',
+  'suppressed',
+  'unsuppressed',
 ];
 
 /**
@@ -221,6 +225,28 @@ export interface SignalReading {
 }
 
 /**
+ * Why an incident does not page: an inhibition rule (another incident explains
+ * it), a silence, or a maintenance window. Kept while it holds; removed (with
+ * an `unsuppressed` timeline entry) when it ends.
+ *
+ * @example
+ * ```ts
+ * if (incident.suppressed?.kind === 'inhibition') console.log(`explained by ${incident.suppressed.by}`);
+ * ```
+ */
+export interface Suppression {
+  kind: 'inhibition' | 'silence' | 'maintenance';
+  /** The source incident's id (or `pending <type> on <scope>` while it has not opened yet), the silence id or the window id. */
+  by: string;
+  /** The inhibition rule's name, when `kind` is `inhibition`. */
+  rule?: string;
+  /** Clock time it started holding. */
+  since: number;
+  /** One line, as on the timeline. */
+  reason: string;
+}
+
+/**
  * An incident, as stored, logged and served.
  *
  * @example
@@ -263,6 +289,10 @@ export interface Incident {
   updatedAt?: number;
   /** Timeline entries dropped because the timeline reached its cap (oldest after the first are dropped). */
   timelineDropped?: number;
+  /** Set while the incident is inhibited, silenced or in a maintenance window: it pages nobody and runs no auto-remediation. */
+  suppressed?: Suppression;
+  /** True when the incident opened (or reopened) suppressed and has not paged since; it pages when the suppression ends. */
+  unpaged?: boolean;
   notes: string[];
   rootCause?: string;
   actionItems: ActionItem[];

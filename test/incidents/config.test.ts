@@ -26,6 +26,10 @@ describe('incident options', () => {
       maxNotes: 200,
       maxActionItems: 100,
       maxPending: 1_000,
+      inhibit: [
+        { name: 'errors explain the SLO burn', source: { type: 'high-error-rate' }, target: { type: 'slo-burn' }, scope: 'any' },
+        { name: 'service-wide attack explains each limiter', source: { type: 'rate-limit-attack', scope: 'service' }, target: { type: 'rate-limit-attack', scope: { regex: 'limiter:.*' } }, scope: 'any' },
+      ],
     });
     expect(m.options.burnRate).toMatchObject({ enabled: true, periodMs: 30 * 86_400_000, slotMs: 60_000, forMs: 0, rules: DEFAULT_BURN_RULES });
     expect(m.options.notifiers).toEqual([]);

@@ -5,6 +5,7 @@ import { controlRoutes } from './controls.js';
 import { dashboardRoutes } from './dashboard.js';
 import { healthRoutes } from './health.js';
 import { incidentRoutes } from './incidents.js';
+import { silenceRoutes } from './silences.js';
 import { statsRoutes } from './stats.js';
 
 /** Every built-in route, in table order (static paths before parameters). */
@@ -14,6 +15,7 @@ export const builtinRoutes: readonly AnyRoute[] = [
   ...controlRoutes,
   ...incidentRoutes,
   ...actionRoutes,
+  ...silenceRoutes,
   ...auditRoutes,
   ...dashboardRoutes,
 ];
