@@ -40,10 +40,10 @@ describe('authorize() that declines', () => {
     ['false', false],
   ] as const) {
     it(`returning ${label} is a 401, not a 500`, async () => {
-      const auth = authenticator({ authorize: () => value });
+      const auth = authenticator({ authorize: (() => value) as never });
       await expect401(auth.authenticate(req()), REQUIRED);
       await expect401(auth.authenticate(req({ authorization: 'Bearer whatever' })), INVALID);
-      const asyncAuth = authenticator({ authorize: async () => value });
+      const asyncAuth = authenticator({ authorize: (async () => value) as never });
       await expect401(asyncAuth.authenticate(req()), REQUIRED);
     });
   }
