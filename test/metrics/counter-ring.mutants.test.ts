@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { CounterRing } from '../../src/metrics/counter-ring.js';
 
@@ -161,5 +161,50 @@ describe('CounterRing: slot boundaries', () => {
     const ring = new CounterRing(250, 40, 3);
     expect(ring.windowMs).toBe(250 * 40);
     expect(ring.bytes).toBe((40 * 3 + 3) * Float64Array.BYTES_PER_ELEMENT);
+  });
+});
+
+describe('CounterRing: the first slots of time and the fast paths', () => {
+  it('counts correctly from time 0 (slot 0, then slot 1)', () => {
+    const ring = new CounterRing(1_000, 4, 1);
+    ring.add(0, 0);
+    ring.add(1_000, 0, 2);
+    expect(ring.sum(1_000, 0, 1_000)).toBe(2);
+    expect(ring.total(1_000, 0)).toBe(3);
+    ring.add(2_500, 0, 4);
+    expect(ring.sums(2_500, 0, [1_000, 2_000, 3_000])).toEqual([4, 6, 7]);
+    expect(ring.total(4_000, 0)).toBe(6); // slot 0 left the 4-slot window
+  });
+
+  it('adding within the head slot does not roll the ring (the one time check)', () => {
+    const ring = new CounterRing(1_000, 4, 1);
+    ring.add(10_000, 0);
+    const internals = ring as unknown as { roll(abs: number): void; moveHead(abs: number): void };
+    const roll = vi.spyOn(internals, 'roll');
+    const moveHead = vi.spyOn(internals, 'moveHead');
+    const time = new Float64Array([10_999]);
+    ring.add(10_500, 0);
+    ring.add(10_999, 0);
+    ring.addStaged(time, 0);
+    ring.add(9_000, 0); // behind the head: written to it, no roll either
+    expect(roll).not.toHaveBeenCalled();
+    ring.add(11_000, 0); // the next slot: one roll
+    expect(roll).toHaveBeenCalledTimes(1);
+    expect(moveHead).toHaveBeenCalledTimes(1);
+    // A read in the head slot rolls to the same slot: the head is not moved again.
+    expect(ring.total(11_500, 0)).toBe(6);
+    expect(moveHead).toHaveBeenCalledTimes(1);
+  });
+
+  it('an idle of years costs no more than an idle of one window', () => {
+    // 1 ms slots: a naive slot-by-slot expiry would walk 3e11 slots.
+    const ring = new CounterRing(1, 1_000, 2);
+    ring.add(1_000, 0, 5);
+    const later = 1_000 + 10 * 365 * 86_400_000;
+    const started = performance.now();
+    ring.add(later, 1, 3);
+    expect(ring.total(later, 0)).toBe(0);
+    expect(ring.total(later, 1)).toBe(3);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
