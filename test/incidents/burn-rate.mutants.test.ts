@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SloConfig } from '../../src/config.js';
 import { BurnRateTracker } from '../../src/incidents/burn-rate.js';
 import { burnRateSchema, type BurnRateInput } from '../../src/incidents/config.js';
@@ -225,5 +225,65 @@ describe('burn rate: configuration', () => {
     const latencyOnly = tracker({}, [{ name: 'p99', kind: 'latency', quantile: 0.99, thresholdMs: 100 } as unknown as SloConfig]);
     expect(latencyOnly.active).toBe(false);
     expect(latencyOnly.detector().observe({ now: 0 } as never)).toEqual([]);
+  });
+});
+
+describe('burn rate: edges', () => {
+  const rules = [
+    { name: 'fast', severity: 'critical' as const, factor: 10, longMs: H, shortMs: 5 * MIN },
+    { name: 'slow', severity: 'medium' as const, factor: 2, longMs: 6 * H, shortMs: 30 * MIN },
+  ];
+
+  it('minSamples 0: a short window with no requests is still no data', () => {
+    const t = tracker({ rules: [rules[0]!], minSamples: 0 }, [availability]);
+    burst(t, 10 * H, 'GET /', 10, 10);
+    expect(t.detector().observe({ now: 10 * H } as never)).toMatchObject([{ severity: 'critical' }]);
+    expect(t.detector().observe({ now: 10 * H + 10 * MIN } as never)).toEqual([]);
+  });
+
+  it('a clear reading shows the first rule that has data; a rule without data in its short window is skipped', () => {
+    const t = tracker({ rules }, [availability]);
+    for (let m = 0; m < 20; m++) burst(t, 10 * H + m * MIN, 'GET /', 10, 0);
+    const [both] = t.detector().observe({ now: 10 * H + 19 * MIN } as never);
+    expect(both!.signal!.name).toBe('error-budget burn rate (1h 00m)');
+    // 10 minutes later: the 5-minute window is empty, the 30-minute one is not.
+    const [obs] = t.detector().observe({ now: 10 * H + 29 * MIN } as never);
+    expect(obs).toMatchObject({ severity: null, signal: { name: 'error-budget burn rate (6h 00m)', value: 0 } });
+  });
+
+  it('an SLO over all traffic has no route in its status', () => {
+    const t = tracker({ rules }, [availability, { name: 'r', kind: 'success-rate', objective: 0.9, route: 'GET /r' } as SloConfig]);
+    const [all, routed] = t.status(0);
+    expect('route' in all!).toBe(false);
+    expect(routed!.route).toBe('GET /r');
+  });
+
+  it('counts recorded at one time are moved into the rings once, when the time changes', () => {
+    const t = tracker({ rules }, [availability]);
+    const internals = t as unknown as { flush(next: number): void };
+    const flush = vi.spyOn(internals, 'flush');
+    const time = new Float64Array([60_000]);
+    t.recordStaged(time, 'GET /', false);
+    expect(flush).toHaveBeenCalledTimes(1);
+    for (let i = 0; i < 50; i++) t.recordStaged(time, 'GET /', i % 2 === 0);
+    expect(flush).toHaveBeenCalledTimes(1); // same time: a compare and two increments, no call
+    time[0] = 120_000;
+    t.recordStaged(time, 'GET /', true);
+    expect(flush).toHaveBeenCalledTimes(2);
+    const r = t.status(120_000)[0]!.rules[0]!;
+    expect(r.short.requests).toBe(52);
+    expect(r.short.burnRate).toBeCloseTo(26 / 52 / 0.01, 9);
+  });
+
+  it('routes with no route-scoped SLO are not looked up on the hot path', () => {
+    const t = tracker({ rules }, [availability]);
+    const byRoute = (t as unknown as { byRoute: Map<string, unknown> }).byRoute;
+    const get = vi.spyOn(byRoute, 'get');
+    t.record(0, 'GET /', false);
+    expect(get).not.toHaveBeenCalled();
+    const scoped = tracker({ rules }, [{ name: 'r', kind: 'success-rate', objective: 0.9, route: 'GET /r' } as SloConfig]);
+    scoped.record(0, 'GET /x', true); // another route: looked up, not counted
+    scoped.record(0, 'GET /r', false);
+    expect(scoped.status(0)[0]!.rules[0]!.long.requests).toBe(1);
   });
 });
