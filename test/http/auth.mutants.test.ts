@@ -94,3 +94,34 @@ describe('open mode and roles', () => {
     expect(roleAllows('operator', 'operator')).toBe(true);
   });
 });
+
+describe('odd headers and duplicate tokens', () => {
+  it('an Authorization header that is not a string (repeated header → array) is refused', async () => {
+    const auth = authenticator({ tokens: [A] });
+    const r = { ...req(), headers: { authorization: [`Bearer ${A}`] as unknown as string } };
+    await expect401(auth.authenticate(r), INVALID);
+  });
+
+  it('says what is missing or wrong in the 401 message', async () => {
+    const auth = authenticator({ tokens: [A] });
+    const missing = await rejection(auth.authenticate(req()));
+    expect((missing as Error).message).toBe('Authentication required: send Authorization: Bearer <token>');
+    const wrong = await rejection(auth.authenticate(req({ authorization: `Bearer ${B}` })));
+    expect((wrong as Error).message).toBe('Invalid credentials');
+  });
+
+  it('the same secret listed twice is refused at configuration, so a presented token names one caller', () => {
+    const twice = {
+      tokens: [
+        { name: 'first', token: A, role: 'read' as const },
+        { name: 'second', token: A, role: 'operator' as const },
+      ],
+    };
+    expect(httpOptionsSchema.safeParse({ auth: twice }).success).toBe(false);
+  });
+    } catch {
+      return; // refused at configuration: nothing to decide
+    }
+    expect(await auth.authenticate(req({ authorization: `Bearer ${A}` }))).toEqual({ name: 'first', role: 'read' });
+  });
+});
