@@ -119,9 +119,4 @@ describe('odd headers and duplicate tokens', () => {
     };
     expect(httpOptionsSchema.safeParse({ auth: twice }).success).toBe(false);
   });
-    } catch {
-      return; // refused at configuration: nothing to decide
-    }
-    expect(await auth.authenticate(req({ authorization: `Bearer ${A}` }))).toEqual({ name: 'first', role: 'read' });
-  });
 });
