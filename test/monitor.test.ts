@@ -204,9 +204,13 @@ describe('options validation', () => {
   it('rejects duplicate SLO names, an unknown kind and a window that does not divide', () => {
     const bad = (o: unknown) => () => createMonitor(o as MonitorOptions);
     expect(bad({ service: 's', slos: [{ name: 'a', kind: 'cpu' }, { name: 'a', kind: 'cpu' }] })).toThrow(/slos\.1\.name: duplicate SLO name "a"/);
+    expect(bad({ service: 's', slos: [{ name: 'a', kind: 'cpu' }, { name: 'a', kind: 'cpu' }] })).toThrow(ConfigError);
     expect(bad({ service: 's', slos: [{ name: 'a', kind: 'throughput' }] })).toThrow(/slos\.0\.kind/);
+    expect(bad({ service: 's', slos: [{ name: 'a', kind: 'throughput' }] })).toThrow(ConfigError);
     expect(bad({ service: 's', window: { durationMs: 1000, slotMs: 300 } })).toThrow(/window: durationMs must be a whole multiple/);
+    expect(bad({ service: 's', window: { durationMs: 1000, slotMs: 300 } })).toThrow(ConfigError);
     expect(bad({ service: 's', clock: {} })).toThrow(/clock: expected a Clock/);
+    expect(bad({ service: 's', clock: {} })).toThrow(ConfigError);
   });
 });
 

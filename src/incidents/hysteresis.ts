@@ -84,9 +84,11 @@ export class Condition {
       this.lowerSince = undefined;
       return NONE;
     }
+    // Stryker disable next-line ConditionalExpression: lowerWorst is set whenever lowerSince is; the second test only narrows the type
     if (this.lowerSince === undefined || this.lowerWorst === undefined) {
       this.lowerSince = now;
       this.lowerWorst = observed;
+      // Stryker disable next-line EqualityOperator: at equal severity `>=` assigns the same value
     } else if (compareSeverity(observed, this.lowerWorst) > 0) {
       this.lowerWorst = observed;
     }

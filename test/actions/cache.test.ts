@@ -43,6 +43,7 @@ describe('guarded cache', () => {
     const { monitor } = setup();
     expect(() => monitor.cache('bad', {} as { max: number })).toThrowError(ConfigError);
     expect(() => monitor.cache('none')).toThrowError(/options/);
+    expect(() => monitor.cache('none')).toThrowError(ConfigError);
   });
 
   it('getOrLoad: loads on a miss, caches, and shares one load between concurrent callers', async () => {

@@ -67,10 +67,13 @@ describe('canary assignment', () => {
   it('validates options and refuses two canaries on the same series labels', () => {
     const { monitor } = setup();
     expect(() => monitor.canary('x', { percent: 150 })).toThrowError(/percent/);
+    expect(() => monitor.canary('x', { percent: 150 })).toThrowError(ConfigError);
     monitor.canary('first');
     expect(() => monitor.canary('second')).toThrowError(ConfigError);
     expect(() => monitor.canary('second')).toThrowError(/series/);
+    expect(() => monitor.canary('second')).toThrowError(ConfigError);
     expect(() => monitor.canary('third', { series: { canary: 'x', stable: 'x' } })).toThrowError(/differ/);
+    expect(() => monitor.canary('third', { series: { canary: 'x', stable: 'x' } })).toThrowError(ConfigError);
   });
 });
 

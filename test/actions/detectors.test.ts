@@ -2,6 +2,7 @@
 // and the runbook playbooks, each targeting the control named by the incident's scope.
 import { describe, expect, it } from 'vitest';
 import { setup, flush } from './helpers.js';
+import { ConfigError } from '../../src/index.js';
 
 const opts = { incidents: { forMs: 0, clearForMs: 60_000 }, autoRemediate: true } as const;
 
@@ -101,7 +102,9 @@ describe('auto-remediation through the monitor', () => {
     const { monitor } = setup({ autoRemediate: { cooldownMs: 1000 } });
     expect(monitor.remediation.stats()).toMatchObject({ enabled: true, policy: { cooldownMs: 1000 } });
     expect(() => setup({ autoRemediate: { cooldownMs: -1 } })).toThrowError(/autoRemediate\.cooldownMs/);
+    expect(() => setup({ autoRemediate: { cooldownMs: -1 } })).toThrowError(ConfigError);
     expect(() => setup({ playbooks: { x: [{ action: '' }] } })).toThrowError(/playbooks\.x\.0\.action/);
+    expect(() => setup({ playbooks: { x: [{ action: '' }] } })).toThrowError(ConfigError);
     expect(setup({ playbooks: 'none' }).monitor.playbooks.types()).toEqual([]);
   });
 

@@ -87,6 +87,7 @@ describe('fallback wrapper', () => {
     expect(() => monitor.fallback('x', { primary: 'nope' as unknown as () => 1, fallback: () => 1 })).toThrowError(ConfigError);
     expect(() => monitor.fallback('x', { primary: 'nope' as unknown as () => 1, fallback: () => 1 })).toThrowError(/primary/);
     expect(() => monitor.fallback('x', { primary: () => 1, fallback: () => 1, timeoutMs: -1 })).toThrowError(/timeoutMs/);
+    expect(() => monitor.fallback('x', { primary: () => 1, fallback: () => 1, timeoutMs: -1 })).toThrowError(ConfigError);
   });
 });
 

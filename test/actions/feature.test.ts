@@ -73,6 +73,7 @@ describe('feature kill switch', () => {
     const f = monitor.feature('y');
     expect(() => f.disable({ ttlMs: -5 })).toThrowError(ValidationError);
     expect(() => f.disable({ ttlMs: -5 })).toThrowError(/ttlMs/);
+    expect(() => f.disable({ ttlMs: -5 })).toThrowError(ValidationError);
   });
 
   it('returns the existing feature for a known name, and refuses to redefine it', () => {
@@ -81,6 +82,7 @@ describe('feature kill switch', () => {
     expect(monitor.feature('rerank')).toBe(a);
     expect(monitor.controls.features.get('rerank')).toBe(a);
     expect(() => monitor.feature('rerank', { risky: false })).toThrowError(/already exists/);
+    expect(() => monitor.feature('rerank', { risky: false })).toThrowError(ConfigError);
   });
 });
 

@@ -17,6 +17,9 @@ describe('rate limiter (sliding window counter)', () => {
     const rejected = limiter.check('ip1');
     expect(rejected).toMatchObject({ allowed: false, remaining: 0, limit: 3, blocked: false });
     expect(rejected.retryAfterMs).toBeGreaterThan(45_000);
+    // 45 s to the roll-over, then the 3 requests weigh 3 × (60 − e)/60: one more fits once
+    // that is ≤ 2, i.e. e ≥ 20 s into the next window.
+    expect(rejected.retryAfterMs).toBe(65_000);
     expect(limiter.check('ip2').allowed).toBe(true); // keys are independent
     expect(limiter.stats()).toMatchObject({ allowed: 4, limited: 1, keys: 2 });
   });
@@ -110,6 +113,7 @@ describe('rate limiter (sliding window counter)', () => {
     expect(limiter.stats()).toMatchObject({ limit: { maxRequests: 100, windowSeconds: 60 }, adjusted: false });
     expect(() => limiter.tighten(2)).toThrowError(ValidationError);
     expect(() => limiter.adjust({ maxRequests: 0 })).toThrowError(/maxRequests/);
+    expect(() => limiter.adjust({ maxRequests: 0 })).toThrowError(ValidationError);
     limiter.adjust({ maxRequests: 1 });
     expect(limiter.tighten(0.5).maxRequests).toBe(1); // never below 1
   });
@@ -129,6 +133,7 @@ describe('rate limiter (sliding window counter)', () => {
     expect(limiter.unblock('x')).toBe(false);
     expect(limiter.check('x').allowed).toBe(true);
     expect(() => limiter.block('', 1000)).toThrowError(/key/);
+    expect(() => limiter.block('', 1000)).toThrowError(ValidationError);
   });
 
   it('bounds blocked keys: one block too many lifts the oldest, counted', () => {
@@ -168,6 +173,7 @@ describe('rate limiter (sliding window counter)', () => {
     expect(() => monitor.rateLimiter('api', { maxRequests: -1, windowSeconds: 60 })).toThrowError(ConfigError);
     expect(() => monitor.rateLimiter('api', { maxRequests: -1, windowSeconds: 60 })).toThrowError(/maxRequests/);
     expect(() => monitor.rateLimiter('api')).toThrowError(/maxRequests/);
+    expect(() => monitor.rateLimiter('api')).toThrowError(ConfigError);
   });
 });
 
@@ -231,8 +237,12 @@ describe('rate-limit actions', () => {
     const un = await monitor.actions.execute('rate-limit.unblock', { params: { key: 'fine' } });
     expect(limiter.blockedUntil('fine')).toBeUndefined();
     expect((await monitor.actions.execute('rate-limit.unblock', { params: { key: 'fine' } })).outcome).toBe('noop');
+    const blockedUntilBefore = un.data?.['remainingMs'];
     await monitor.actions.revert(un.id);
     expect(limiter.blockedUntil('fine')).toBeDefined();
+    // Blocked again for the rest of the original block (1 h default, no time passed), not longer.
+    expect(blockedUntilBefore).toBe(3_600_000);
+    expect(limiter.blockedUntil('fine')).toBe(monitor.clock.now() + 3_600_000);
   });
 
   it('exposes decisions and the current limit in Prometheus', async () => {

@@ -347,5 +347,6 @@ describe('audit log, timeline and metrics', () => {
 
   it('validates the registry options', () => {
     expect(() => setup({ actions: { auditSize: 0 } })).toThrowError(/actions\.auditSize/);
+    expect(() => setup({ actions: { auditSize: 0 } })).toThrowError(ConfigError);
   });
 });

@@ -72,6 +72,7 @@ describe('playbooks', () => {
     expect(book.get('disk-space-low')[0]).toMatchObject({ action: 'logs.rotate', mode: 'manual' });
     expect(() => new Playbooks({ x: [{ action: '', mode: 'sometimes' as 'auto' }] })).toThrowError(ConfigError);
     expect(() => new Playbooks({ x: [{ action: '', mode: 'sometimes' as 'auto' }] })).toThrowError(/x\.0\.action.*x\.0\.mode|x\.0\.mode.*x\.0\.action/);
+    expect(() => new Playbooks({ x: [{ action: '', mode: 'sometimes' as 'auto' }] })).toThrowError(ConfigError);
     book.set('disk-space-low', []);
     expect(book.get('disk-space-low')).toEqual([]);
   });

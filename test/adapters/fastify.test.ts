@@ -139,8 +139,14 @@ describe('Fastify plugin', () => {
     const a = Fastify();
     await expect(a.register(firebreakPlugin, { auth: AUTH } as never)).rejects.toThrow(/monitor/);
     await a.close();
+    const a2 = Fastify();
+    await expect(a2.register(firebreakPlugin, { auth: AUTH } as never)).rejects.toThrow(ConfigError);
+    await a2.close();
     const b = Fastify();
     await expect(b.register(firebreakPlugin, { monitor: monitor(), auth: AUTH, bogus: 1 } as never)).rejects.toThrow(/bogus/);
     await b.close();
+    const b2 = Fastify();
+    await expect(b2.register(firebreakPlugin, { monitor: monitor(), auth: AUTH, bogus: 1 } as never)).rejects.toThrow(ConfigError);
+    await b2.close();
   });
 });

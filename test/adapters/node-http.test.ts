@@ -60,6 +60,7 @@ describe('node:http handler', () => {
   it('validates the prefix', () => {
     expect(() => createHandler(monitor(), { auth: AUTH, prefix: 'ops' })).toThrow(ConfigError);
     expect(() => createHandler(monitor(), { auth: AUTH, prefix: '/ops?x' })).toThrow(/prefix/);
+    expect(() => createHandler(monitor(), { auth: AUTH, prefix: '/ops?x' })).toThrow(ConfigError);
   });
 
   it('serves the prefix root and strips a trailing slash from the prefix', async () => {

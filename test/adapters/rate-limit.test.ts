@@ -100,6 +100,22 @@ describe('rate-limit helpers', () => {
     expect(name).toBeTruthy();
   });
 
+  it('a throwing key function is counted in .stats.errors (Express and Fastify), the request let through', async () => {
+    const throwing = {
+      key: () => {
+        throw new Error('no key');
+      },
+    };
+    const mw = firebreakRateLimit(fakeLimiter(1), throwing as never);
+    const expressUrl = await expressApp(mw);
+    for (let i = 0; i < 3; i++) expect((await call(expressUrl, '/api/search')).status).toBe(200);
+    expect(mw.stats).toEqual({ limited: 0, errors: 3 });
+    const hook = rateLimitHook(fakeLimiter(1), throwing as never);
+    const fastifyUrl = await fastifyApp(hook);
+    for (let i = 0; i < 2; i++) expect((await call(fastifyUrl, '/api/search')).status).toBe(200);
+    expect(hook.stats).toEqual({ limited: 0, errors: 2 });
+  });
+
   it('counts refusals and errors on the helper', async () => {
     const mw = firebreakRateLimit(fakeLimiter(1));
     const url = await expressApp(mw);
@@ -111,6 +127,7 @@ describe('rate-limit helpers', () => {
   it('refuses something that is not a limiter, and unknown options', () => {
     expect(() => firebreakRateLimit({} as never)).toThrow(ConfigError);
     expect(() => rateLimitHook(fakeLimiter(1), { bogus: 1 } as never)).toThrow(/bogus/);
+    expect(() => rateLimitHook(fakeLimiter(1), { bogus: 1 } as never)).toThrow(ConfigError);
   });
 
   it.each(['Express', 'Fastify'] as const)('%s: applies a monitor rate limiter; 429s are recorded and the window frees the key', async (name) => {

@@ -116,6 +116,11 @@ describe('authorize(req)', () => {
     await expect(throwing.authenticate(req())).rejects.toThrow('idp down');
     const malformed = authenticator({ authorize: () => ({ name: 'x', role: 'admin' }) as never });
     await expect(malformed.authenticate(req())).rejects.toThrow(/role/);
+    // A 500 (a plain Error), never a 401/403 the caller could take for a verdict on its credentials.
+    const err: unknown = await malformed.authenticate(req()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(FirebreakError);
+    expect((err as Error).message).toMatch(/authorize\(\) result/);
   });
 });
 

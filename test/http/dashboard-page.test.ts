@@ -49,5 +49,6 @@ describe('dashboard page', () => {
     expect(() => dashboardPage({ pollMs: 10 })).toThrow(ConfigError);
     expect(() => dashboardPage({ pollMs: 10 })).toThrow(/pollMs/);
     expect(() => dashboardPage({ colour: 'red' } as never)).toThrow(/colour/);
+    expect(() => dashboardPage({ colour: 'red' } as never)).toThrow(ConfigError);
   });
 });

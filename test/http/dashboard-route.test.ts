@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandler, type NodeHandlerOptions } from '../../src/adapters/node-http.js';
+import { ConfigError } from '../../src/errors.js';
 import { createMonitor, type Monitor } from '../../src/monitor.js';
 import { ManualClock } from '../../src/testing/manual-clock.js';
 
@@ -54,6 +55,7 @@ describe('GET /dashboard', () => {
 
   it('rejects bad dashboard options at mount time, naming the field', async () => {
     await expect(serve({ dashboard: { pollMs: 5 } })).rejects.toThrow(/dashboard\.pollMs/);
+    await expect(serve({ dashboard: { pollMs: 5 } })).rejects.toThrow(ConfigError);
   });
 });
 

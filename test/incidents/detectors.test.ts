@@ -102,9 +102,11 @@ describe('built-in detectors (runbook thresholds)', () => {
   it('rejects thresholds in the wrong order, naming the detector', () => {
     const bad = (detectors: MonitorOptions['detectors']) => () => createMonitor({ service: 's', detectors });
     expect(bad([{ kind: 'latency', thresholds: { high: 300 } }])).toThrow(/detectors\.0\.thresholds: high \(300\) must be above medium \(1000\)/);
+    expect(bad([{ kind: 'latency', thresholds: { high: 300 } }])).toThrow(ConfigError);
     expect(bad([{ kind: 'success-rate', thresholds: { critical: 0.999 } }])).toThrow(/detectors\.0\.thresholds: critical \(0\.999\) must be below high/);
     expect(bad([{ kind: 'cache-hit-rate', thresholds: { medium: null } }])).toThrow(/at least one severity threshold/);
     expect(bad([{ kind: 'cpu' }, { kind: 'cpu' }])).toThrow(/detectors\.1\.name: duplicate detector name "cpu"/);
+    expect(bad([{ kind: 'cpu' }, { kind: 'cpu' }])).toThrow(ConfigError);
   });
 });
 
@@ -184,7 +186,9 @@ describe('custom detectors', () => {
     const { monitor } = setup();
     expect(() => monitor.detector({ type: '', evaluate: () => true })).toThrow(ConfigError);
     expect(() => monitor.detector({ type: 'x', evaluate: 'nope' as never })).toThrow(/evaluate: evaluate must be a function/);
+    expect(() => monitor.detector({ type: 'x', evaluate: 'nope' as never })).toThrow(ConfigError);
     expect(() => monitor.detector({ type: 'x', evaluate: () => 1, thresholds: { high: 1, critical: 0 } })).toThrow(/thresholds: critical \(0\) must be above high/);
+    expect(() => monitor.detector({ type: 'x', evaluate: () => 1, thresholds: { high: 1, critical: 0 } })).toThrow(ConfigError);
     monitor.detector({ type: 'x', evaluate: () => true });
     expect(() => monitor.detector({ type: 'x', evaluate: () => true })).toThrow(/a detector named "x" already exists/);
   });

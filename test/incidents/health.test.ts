@@ -75,7 +75,9 @@ describe('health checks', () => {
     const { monitor } = setup();
     expect(() => monitor.healthCheck('', () => true)).toThrow(ConfigError);
     expect(() => monitor.healthCheck('x', 'nope' as never)).toThrow(/fn must be a function/);
+    expect(() => monitor.healthCheck('x', 'nope' as never)).toThrow(ConfigError);
     expect(() => monitor.healthCheck('x', () => true, { timeoutMs: -1 })).toThrow(/timeoutMs/);
+    expect(() => monitor.healthCheck('x', () => true, { timeoutMs: -1 })).toThrow(ConfigError);
     for (let i = 0; i < 100; i++) monitor.healthCheck(`c${i}`, () => true);
     monitor.healthCheck('c5', () => false); // replacing is fine
     expect(() => monitor.healthCheck('one-too-many', () => true)).toThrow(LimitError);

@@ -185,6 +185,9 @@ describe('lifecycle: fields, events and notes', () => {
     expect(monitor.incidents.get('inc_nope')).toBeUndefined();
     expect(new NotFoundError('incident', 'x')).toBeInstanceOf(Error);
     expect(ValidationError).toBeDefined();
+    // The codes above come from the exported classes callers catch by.
+    expect(() => monitor.incidents.acknowledge(inc.id, { by: '' })).toThrowError(ValidationError);
+    expect(() => monitor.incidents.require('inc_nope')).toThrowError(NotFoundError);
   });
 
   it('returns copies: mutating a returned incident changes nothing', () => {

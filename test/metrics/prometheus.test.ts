@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { Registry, register as globalRegistry } from 'prom-client';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { ConfigError, createMonitor, type MonitorOptions } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { fixedProbes } from '../helpers/probes.js';
+import { findPromtool, requirePromtool } from '../helpers/promtool.js';
 
 const probes = fixedProbes();
 
@@ -224,19 +223,11 @@ describe('registries', () => {
 });
 
 describe('promtool check metrics', () => {
-  // PROMTOOL overrides where to look (and lets the missing-promtool paths be tried by hand).
-  const candidates = process.env['PROMTOOL']
-    ? [process.env['PROMTOOL']]
-    : ['/usr/bin/promtool', ...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'promtool'))];
-  const promtool = candidates.find((p) => existsSync(p));
-
   /** Runs promtool on `text`; returns its lint findings (exit 3), failing on parse errors (exit 1). */
   function promtoolFindings(ctx: TestContext, text: string): string[] {
-    if (promtool === undefined) {
-      if (process.env['CI']) throw new Error('promtool is required in CI (Debian package `prometheus`) but was not found');
-      ctx.skip('promtool not installed: apt-get install prometheus (required when CI is set)');
-    }
-    const r = spawnSync(promtool!, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 15_000 });
+    // PROMTOOL overrides where to look; otherwise PATH. Missing: skipped locally, a failure under CI.
+    const promtool = requirePromtool(ctx);
+    const r = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 15_000 });
     expect(r.error).toBeUndefined();
     const findings = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '');
     expect([0, 3], findings.join('\n')).toContain(r.status);

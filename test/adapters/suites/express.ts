@@ -123,7 +123,9 @@ export function expressSuite(label: string): void {
     it('throws a ConfigError at mount when no auth is configured', () => {
       expect(() => firebreakRouter(monitor(), {} as never)).toThrow(ConfigError);
       expect(() => firebreakRouter(monitor(), {} as never)).toThrow(/auth is required/);
+      expect(() => firebreakRouter(monitor(), {} as never)).toThrow(ConfigError);
       expect(() => firebreakRouter(monitor(), { auth: { tokens: [process.env['FIREBREAK_UNSET_TOKEN'] as string] } })).toThrow(/tokens\.0/);
+      expect(() => firebreakRouter(monitor(), { auth: { tokens: [process.env['FIREBREAK_UNSET_TOKEN'] as string] } })).toThrow(ConfigError);
     });
 
     it("serves operators without credentials when auth: 'none' is explicit, and warns once", async () => {
@@ -207,6 +209,7 @@ export function expressSuite(label: string): void {
     it('validates middleware options', () => {
       expect(() => firebreakMiddleware(monitor(), { notFoundRoute: '' })).toThrow(ConfigError);
       expect(() => firebreakMiddleware(monitor(), { bogus: true } as never)).toThrow(/bogus/);
+      expect(() => firebreakMiddleware(monitor(), { bogus: true } as never)).toThrow(ConfigError);
     });
 
     it('records routes of a mounted sub-app with its mount path', async () => {
@@ -253,6 +256,17 @@ export function expressSuite(label: string): void {
       await call(url, '/items/1');
       expect((await recorded)[0]!.route).toBe('/items/:id');
       expect(OPERATOR_TOKEN).toBeTruthy();
+      // The default keeps the method: the option is what removed it.
+      server?.closeAllConnections();
+      await new Promise((r) => server!.close(r));
+      const withMethod = monitor();
+      const app2 = express();
+      app2.use(firebreakMiddleware(withMethod));
+      app2.get('/items/:id', (_q, s) => void s.send('x'));
+      const url2 = await listen(app2);
+      const recorded2 = nextRecords(withMethod);
+      await call(url2, '/items/1');
+      expect((await recorded2)[0]!.route).toBe('GET /items/:id');
     });
   });
 }
