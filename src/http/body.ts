@@ -234,7 +234,7 @@ function pathOf(frame: Frame): string {
  * least one byte, so the work is bounded by `limit` even for a value with
  * shared references or cycles (a cycle is refused as too deep).
  */
-function checkParsed(value: unknown, limit: number): void {
+export function checkParsed(value: unknown, limit: number): void {
   let size = 0;
   const stack: Frame[] = [{ value, depth: 0, key: '', parent: undefined }];
   for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
