@@ -6,6 +6,7 @@ import { dashboardRoutes } from './dashboard.js';
 import { healthRoutes } from './health.js';
 import { incidentRoutes } from './incidents.js';
 import { statsRoutes } from './stats.js';
+import { statsSectionRoute } from './stats.js';
 
 /** Every built-in route, in table order (static paths before parameters). */
 export const builtinRoutes: readonly AnyRoute[] = [
@@ -16,4 +17,5 @@ export const builtinRoutes: readonly AnyRoute[] = [
   ...actionRoutes,
   ...auditRoutes,
   ...dashboardRoutes,
+  statsSectionRoute,
 ];

@@ -81,7 +81,7 @@ function sectionJson(name: string, value: unknown, maxBytes: number): string {
   return text;
 }
 
-/** `GET /stats/slo`, `/stats/metrics`, `/stats/cache`, `/stats/rate-limit` and the host's `/stats/:section`. */
+/** `GET /stats/slo`, `/stats/metrics`, `/stats/cache` and `/stats/rate-limit`. */
 export const statsRoutes: AnyRoute[] = [
   defineRoute({
     method: 'GET',
@@ -135,23 +135,29 @@ export const statsRoutes: AnyRoute[] = [
       };
     },
   }),
-  defineRoute({
-    method: 'GET',
-    path: '/stats/:section',
-    access: 'read',
-    summary: "A host stats section (statsSections option), e.g. /stats/device: the provider's value, size-capped and timed out",
-    params: z.strictObject({ section: z.string().min(1).max(64) }),
-    handler: async ({ monitor, params, options }) => {
-      const name = params.section;
-      const fn = Object.hasOwn(options.statsSections, name) ? options.statsSections[name] : undefined;
-      if (fn === undefined) throw new NotFoundError('stats section', name);
-      const value = await runProvider(monitor, name, fn, options.statsSectionTimeoutMs);
-      const at = monitor.clock.now();
-      const json = sectionJson(name, value, options.statsSectionMaxBytes);
-      return {
-        text: `{"service":${JSON.stringify(monitor.service)},"section":${JSON.stringify(name)},"at":${at},"stats":${json}}`,
-        contentType: 'application/json; charset=utf-8',
-      };
-    },
-  }),
 ];
+
+/**
+ * `GET /stats/:section`, the host's sections. Last in the route table:
+ * Express matches in registration order, and every static `/stats/*` route
+ * (`/stats/incidents` too) must win over the parameter.
+ */
+export const statsSectionRoute: AnyRoute = defineRoute({
+  method: 'GET',
+  path: '/stats/:section',
+  access: 'read',
+  summary: "A host stats section (statsSections option), e.g. /stats/device: the provider's value, size-capped and timed out",
+  params: z.strictObject({ section: z.string().min(1).max(64) }),
+  handler: async ({ monitor, params, options }) => {
+    const name = params.section;
+    const fn = Object.hasOwn(options.statsSections, name) ? options.statsSections[name] : undefined;
+    if (fn === undefined) throw new NotFoundError('stats section', name);
+    const value = await runProvider(monitor, name, fn, options.statsSectionTimeoutMs);
+    const at = monitor.clock.now();
+    const json = sectionJson(name, value, options.statsSectionMaxBytes);
+    return {
+      text: `{"service":${JSON.stringify(monitor.service)},"section":${JSON.stringify(name)},"at":${at},"stats":${json}}`,
+      contentType: 'application/json; charset=utf-8',
+    };
+  },
+});
