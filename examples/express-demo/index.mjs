@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * firebreak demo: an Express search service with a cross-encoder reranker
- * (monitor.fallback), a cache (monitor.cache) and a rate limiter, under
+ * (monitor.fallback) behind a canary, a cache (monitor.cache) and a rate
+ * limiter (service.mjs, where every runbook curl line answers), under
  * simulated traffic, walked through two incidents:
  *
  *   1. the reranker slows down → high-latency incident → automatic model
@@ -22,10 +23,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import express from 'express';
 import { createMonitor } from 'firebreak';
 import { firebreakMiddleware, firebreakRateLimit, firebreakRouter } from 'firebreak/express';
-import { FlakyStore, POPULAR, crossEncoderRerank, faults, hybridOnly, nextQuery } from './search.mjs';
+import { faults, nextQuery } from './search.mjs';
+import { createSearchService } from './service.mjs';
 import { createNarrator } from './narrate.mjs';
 
 const { values: args } = parseArgs({
@@ -40,50 +41,19 @@ const rps = Math.max(5, Math.min(200, Number(args.rps) || 25));
 const token = process.env.FIREBREAK_TOKEN ?? randomBytes(16).toString('hex');
 const say = createNarrator();
 
-// ── The monitor: the runbooks' preset, with windows in seconds so the story moves fast ──
-const monitor = createMonitor({
-  service: 'search-api',
-  preset: 'runbook',
-  slos: [
-    { name: 'latency-p95', kind: 'latency', quantile: 0.95, thresholdMs: 800 },
-    { name: 'latency-p99', kind: 'latency', quantile: 0.99, thresholdMs: 2000 },
-    { name: 'availability', kind: 'success-rate', objective: 0.995 },
-    { name: 'cache-hit-rate', kind: 'cache-hit-rate', cache: 'search', objective: 0.5 },
-  ],
-  // Process-wide signals depend on the machine the demo runs on, not on the story.
-  detectors: [
-    { kind: 'cpu', enabled: false },
-    { kind: 'event-loop-delay', enabled: false },
-  ],
-  window: { durationMs: 8_000, slotMs: 500 },
-  evaluateEveryMs: 500,
-  minSamples: 10,
-  incidents: { forMs: 2_000, clearForMs: 3_000, reopenWithinMs: 1_000 },
-  autoRemediate: { cooldownMs: 1_000, revertAfterMs: 1_500 },
+// ── The service (service.mjs): the runbooks' preset, with windows in seconds so the story moves fast ──
+const { app, monitor, reranker, cache, limiter } = await createSearchService({
+  firebreak: { createMonitor },
+  adapters: { firebreakMiddleware, firebreakRateLimit, firebreakRouter },
+  token,
+  monitorOptions: {
+    window: { durationMs: 8_000, slotMs: 500 },
+    evaluateEveryMs: 500,
+    minSamples: 10,
+    incidents: { forMs: 2_000, clearForMs: 3_000, reopenWithinMs: 1_000 },
+    autoRemediate: { cooldownMs: 1_000, revertAfterMs: 1_500 },
+  },
 });
-
-// ── The controls the service consults on its hot path ──
-const reranker = monitor.fallback('reranker', { primary: crossEncoderRerank, fallback: hybridOnly, timeoutMs: 5_000 });
-const cache = monitor.cache('search', new FlakyStore({ max: 1_000, ttl: 120_000 }));
-const limiter = monitor.rateLimiter('api', { maxRequests: 100, windowSeconds: 1 });
-for (const q of POPULAR) cache.set(q, await hybridOnly(q)); // a warm cache, as in production
-
-// ── The Express app: record every request, rate-limit and serve /search, mount the admin routes ──
-const app = express();
-app.use(firebreakMiddleware(monitor));
-app.get('/search', firebreakRateLimit(limiter, { key: (req) => req.get('x-client-id') ?? req.ip ?? 'unknown' }), async (req, res, next) => {
-  try {
-    const q = String(req.query.q ?? '');
-    const cached = cache.get(q);
-    if (cached !== undefined) return res.json({ ...cached, cached: true });
-    const answer = await reranker.run(q);
-    cache.set(q, answer);
-    res.json(answer);
-  } catch (err) {
-    next(err);
-  }
-});
-app.use(firebreakRouter(monitor, { auth: { tokens: [{ name: 'demo-operator', token, role: 'operator' }] } }));
 
 const server = await new Promise((resolve) => {
   const s = app.listen(port, '127.0.0.1', () => resolve(s));

@@ -48,7 +48,17 @@ export class Authenticator {
    * challenge. A throwing `authorize` fails closed (500, not a grant).
    */
   async authenticate(req: AuthRequest): Promise<Caller> {
-    if (this.open) return { name: 'anonymous', role: 'operator' };
+    return (await this.identify(req)).caller;
+  }
+
+  /**
+   * As {@link authenticate}, and says whether the caller was established by
+   * a bearer token: a credential a cross-site form or a plain link cannot
+   * carry, unlike a cookie `authorize(req)` may rely on, or no credential
+   * at all (`auth: 'none'`).
+   */
+  async identify(req: AuthRequest): Promise<{ caller: Caller; bearer: boolean }> {
+    if (this.open) return { caller: { name: 'anonymous', role: 'operator' }, bearer: false };
     const header = req.headers.authorization;
     const presented = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
     if (presented !== undefined && this.tokens.length > 0) {
@@ -58,7 +68,7 @@ export class Authenticator {
       for (const entry of this.tokens) {
         if (timingSafeEqual(d, entry.digest) && found === undefined) found = entry.caller;
       }
-      if (found !== undefined) return found;
+      if (found !== undefined) return { caller: found, bearer: true };
     }
     if (this.authorize !== undefined) {
       const result = await this.authorize(req);
@@ -68,7 +78,7 @@ export class Authenticator {
           // The host's authorize() is broken: refuse, and say why in the 500 cause.
           throw new Error(ValidationError.fromZod('authorize() result', parsed.error).message);
         }
-        return parsed.data;
+        return { caller: parsed.data, bearer: false };
       }
     }
     if (header === undefined) {

@@ -54,6 +54,41 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
   return type.startsWith('application/') && type.endsWith('+json');
 }
 
+/**
+ * True for `application/x-www-form-urlencoded`, what `curl -d` sends when
+ * no `Content-Type` is given (and what a cross-site HTML form posts).
+ *
+ * @example
+ * ```ts
+ * isFormMediaType('application/x-www-form-urlencoded'); // true
+ * ```
+ */
+export function isFormMediaType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const semi = contentType.indexOf(';');
+  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() === 'application/x-www-form-urlencoded';
+}
+
+/**
+ * How {@link readJsonBody} treats the content type.
+ *
+ * @example
+ * ```ts
+ * const opts: JsonBodyOptions = { formEncodedJson: true };
+ * ```
+ */
+export interface JsonBodyOptions {
+  /**
+   * Also accept a JSON object labelled `application/x-www-form-urlencoded`,
+   * the type `curl -d '{"max_requests":10}'` sends by default. Anything that
+   * is not a JSON object is still refused (415). Set it only for a request a
+   * browser cannot forge, one authenticated by an `Authorization: Bearer`
+   * header: a cross-site HTML form can post this content type without a
+   * CORS preflight, so elsewhere the 415 is the CSRF defence.
+   */
+  formEncodedJson?: boolean;
+}
+
 function tooLarge(limit: number): HttpError {
   // Close the connection: the rest of an oversized body is not worth reading.
   return new HttpError('PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes`, { limitBytes: limit }, { connection: 'close' });
@@ -89,6 +124,37 @@ function unsupported(contentType: string | undefined): HttpError {
     `Request body must be JSON (Content-Type: application/json), got ${contentType === undefined ? 'no Content-Type' : JSON.stringify(contentType)}`,
     { contentType: contentType ?? null },
   );
+}
+
+function notAJsonObject(contentType: string): HttpError {
+  return new HttpError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Request body must be a JSON object (send Content-Type: application/json), got ${JSON.stringify(contentType)} that is not one`,
+    { contentType },
+  );
+}
+
+/** A form-labelled body is accepted only when it is a JSON object. */
+function requireObject(value: unknown, contentType: string): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw notAJsonObject(contentType);
+  return value;
+}
+
+/**
+ * The JSON text a host's `express.urlencoded()` turned into a form object:
+ * `{"max_requests":10}` parses as the single key `{"max_requests":10}` with
+ * an empty value (or, when the text held a `=`, the key and value either
+ * side of the first one). Anything else (several keys, nested values) is not
+ * recoverable and is undefined.
+ */
+function jsonTextOfForm(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return undefined;
+  const key = keys[0]!;
+  const v = (value as Record<string, unknown>)[key];
+  if (typeof v !== 'string') return undefined;
+  return v === '' ? key : `${key}=${v}`;
 }
 
 function declaredLength(headers: IncomingHttpHeaders): number | undefined {
@@ -168,7 +234,7 @@ function pathOf(frame: Frame): string {
  * least one byte, so the work is bounded by `limit` even for a value with
  * shared references or cycles (a cycle is refused as too deep).
  */
-function checkParsed(value: unknown, limit: number): void {
+export function checkParsed(value: unknown, limit: number): void {
   let size = 0;
   const stack: Frame[] = [{ value, depth: 0, key: '', parent: undefined }];
   for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
@@ -215,6 +281,19 @@ function parseBytes(bytes: Buffer | string): unknown {
   return sanitizeJson(value);
 }
 
+/** A form-labelled body that is no JSON at all is a real form post: 415, not 400. */
+function parseFormJson(bytes: Buffer | string, contentType: string): unknown {
+  let text: string;
+  try {
+    text = typeof bytes === 'string' ? bytes : decoder.decode(bytes);
+  } catch {
+    throw notAJsonObject(contentType);
+  }
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) throw notAJsonObject(contentType);
+  return parseBytes(trimmed);
+}
+
 /**
  * Reads a JSON request body: at most `limit` bytes (else 413), only with a
  * JSON content type (else 415), parsed into null-prototype objects with
@@ -223,7 +302,9 @@ function parseBytes(bytes: Buffer | string): unknown {
  * than {@link MAX_JSON_DEPTH} levels is refused (400 `VALIDATION_FAILED`),
  * also in a value a host parser already parsed. With a `deadline`, a stream
  * that has not ended in time is abandoned (408 `REQUEST_TIMEOUT`, with
- * `connection: close`).
+ * `connection: close`). With `formEncodedJson`, a JSON object labelled
+ * `application/x-www-form-urlencoded` is accepted too (see
+ * {@link JsonBodyOptions}), also when a host `express.urlencoded()` parsed it first.
  *
  * @example
  * ```ts
@@ -235,14 +316,17 @@ export async function readJsonBody(
   headers: IncomingHttpHeaders,
   limit: number,
   deadline?: BodyDeadline,
+  options: JsonBodyOptions = {},
 ): Promise<unknown> {
   if (source.kind === 'none') return undefined;
   const contentType = headers['content-type'];
   const length = declaredLength(headers);
   if (length !== undefined && length > limit) throw tooLarge(limit);
   const announcesBody = (length !== undefined && length > 0) || headers['transfer-encoding'] !== undefined;
+  // `contentType` is only ever a form type here when it is set.
+  const form = options.formEncodedJson === true && isFormMediaType(contentType) ? contentType : undefined;
   // Refuse a mislabelled body before reading it (a form post, text/plain…).
-  if (announcesBody && contentType !== undefined && !isJsonMediaType(contentType)) throw unsupported(contentType);
+  if (announcesBody && contentType !== undefined && !isJsonMediaType(contentType) && form === undefined) throw unsupported(contentType);
 
   let bytes: Buffer | string;
   if (source.kind === 'stream') bytes = await readStream(source.stream, limit, deadline);
@@ -251,7 +335,14 @@ export async function readJsonBody(
     const v = source.value;
     if (typeof v === 'string' || Buffer.isBuffer(v)) bytes = v;
     else if (v === undefined || v === null) return undefined;
-    else {
+    else if (form !== undefined) {
+      // A host express.urlencoded() got there first: recover the JSON text it split.
+      if (typeof v === 'object' && Object.keys(v).length === 0) return undefined;
+      const text = jsonTextOfForm(v);
+      if (text === undefined) throw notAJsonObject(form);
+      if (Buffer.byteLength(text) > limit) throw tooLarge(limit);
+      return requireObject(parseFormJson(text, form), form);
+    } else {
       // A host parser (express.json()) got there first: its size limit applied; hold ours too.
       if (!isJsonMediaType(contentType)) throw unsupported(contentType);
       checkParsed(v, limit);
@@ -260,6 +351,7 @@ export async function readJsonBody(
   }
   if (Buffer.byteLength(bytes) > limit) throw tooLarge(limit);
   if (bytes.length === 0) return undefined;
+  if (form !== undefined) return requireObject(parseFormJson(bytes, form), form);
   if (!isJsonMediaType(contentType)) throw unsupported(contentType);
   return parseBytes(bytes);
 }

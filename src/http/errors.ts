@@ -43,7 +43,9 @@ export type HttpErrorCode =
   | 'ROUTE_NOT_FOUND'
   | 'NOT_READY'
   | 'ACTION_FAILED'
-  | 'ACTION_TIMEOUT';
+  | 'ACTION_TIMEOUT'
+  | 'STATS_SECTION_FAILED'
+  | 'STATS_SECTION_TIMEOUT';
 
 /**
  * The one table from error `code` to HTTP status. Codes not listed are
@@ -81,8 +83,11 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze(
     RATE_LIMITED: 429,
     // The action ran and failed (or hung): its message is for the operator who ran it.
     ACTION_FAILED: 500,
+    // A host stats provider (statsSections) threw, rejected or returned too much.
+    STATS_SECTION_FAILED: 500,
     NOT_READY: 503,
     ACTION_TIMEOUT: 504,
+    STATS_SECTION_TIMEOUT: 504,
   }),
 );
 

@@ -159,6 +159,53 @@ const authObjectSchema = z
     });
   });
 
+/**
+ * A host stats provider served at `GET /stats/<name>`: returns (or resolves
+ * to) any JSON-serialisable value. It is called on every request, so keep it
+ * cheap; a throw, a rejection, a timeout or an oversized result becomes an
+ * error reply, never a crash.
+ *
+ * @example
+ * ```ts
+ * const device: StatsSectionFn = () => ({ gpu: 'available', model: 'cross-encoder/ms-marco-MiniLM-L-6-v2', loaded: true });
+ * ```
+ */
+export type StatsSectionFn = () => unknown;
+
+/** Section names the built-in `/stats/*` routes already take. */
+export const BUILTIN_STATS_SECTIONS: readonly string[] = ['slo', 'metrics', 'cache', 'rate-limit'];
+
+const statsSectionName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'stats section names are 1-63 lowercase letters, digits, - or _')
+  .refine((n) => !BUILTIN_STATS_SECTIONS.includes(n), { message: 'is a built-in /stats route' });
+
+/**
+ * What `POST /admin/canary/disable` and `POST /admin/canary/emergency-stop`
+ * also act on when called without a `canary` field (the runbook lines, as
+ * pasted): fallback wrappers forced onto their fallback, features turned
+ * off, and (`riskyFeatures`) every `{ risky: true }` feature.
+ *
+ * @example
+ * ```ts
+ * const t: CanaryTargets = { fallbacks: ['reranker'], riskyFeatures: true };
+ * ```
+ */
+export interface CanaryTargets {
+  fallbacks?: string[] | undefined;
+  features?: string[] | undefined;
+  riskyFeatures?: boolean | undefined;
+}
+
+const canaryTargetsSchema = z.strictObject({
+  /** Fallback wrappers (`monitor.fallback(name)`) forced onto their fallback (action `model.fallback`). */
+  fallbacks: z.array(z.string().min(1).max(200)).max(50).optional(),
+  /** Features (`monitor.feature(name)`) turned off (action `feature.disable`). */
+  features: z.array(z.string().min(1).max(200)).max(50).optional(),
+  /** Every `{ risky: true }` feature turned off (action `feature.emergency-stop`). */
+  riskyFeatures: z.boolean().optional(),
+});
+
 const MISSING_AUTH =
   "auth is required: pass auth: { tokens: [...] } or auth: { authorize(req) }, or auth: 'none' to serve admin routes without authentication";
 
@@ -237,6 +284,28 @@ export const httpOptionsSchema = z.strictObject({
    * an object sets its options (`pollMs`, `title`, `historySize`).
    */
   dashboard: z.union([z.boolean(), dashboardOptionsSchema]).default(true),
+  /**
+   * Host stats sections: `{ device: () => ({ gpu, model }) }` serves
+   * `GET /stats/device` (read role) with the provider's value. Names must not
+   * be a built-in section (`slo`, `metrics`, `cache`, `rate-limit`).
+   */
+  statsSections: z
+    .record(statsSectionName, z.custom<StatsSectionFn>(isFn, { message: 'a stats section must be a function () => value' }))
+    .refine((r) => Object.keys(r).length <= 50, { message: 'at most 50 stats sections' })
+    .default({}),
+  /** Time a stats section provider may take; past it: 504 `STATS_SECTION_TIMEOUT`. */
+  statsSectionTimeoutMs: z.number().int().positive().max(60_000).default(2_000),
+  /** Largest JSON a stats section may return; larger: 500 `STATS_SECTION_FAILED`. */
+  statsSectionMaxBytes: z.number().int().positive().max(4_194_304).default(65_536),
+  /**
+   * What the runbooks' canary routes also act on when called without a
+   * `canary` field: `disable` ("disable cross-encoder reranking") and
+   * `emergencyStop` ("emergency stop all features"). Default: the canaries
+   * only. See {@link CanaryTargets}.
+   */
+  canaryRoutes: z
+    .strictObject({ disable: canaryTargetsSchema.optional(), emergencyStop: canaryTargetsSchema.optional() })
+    .default({}),
   /** Admin calls kept in the in-memory audit log (oldest dropped first, drops counted). */
   auditLimit: z.number().int().positive().max(100_000).default(1_000),
   /**

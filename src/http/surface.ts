@@ -225,6 +225,7 @@ export class HttpSurface {
     const started = clock.monotonic();
     const request: AuthRequest = { method: input.method, path: input.path, headers: input.headers, ip: input.ip, raw: input.raw };
     let caller: Caller | undefined;
+    let bearer = false;
     let body: unknown;
     let limitHeaders: Record<string, string> | undefined;
     let reply: HttpReply;
@@ -232,7 +233,7 @@ export class HttpSurface {
     try {
       if (route.access === 'public') caller = PUBLIC_CALLER;
       else {
-        caller = await this.authenticate(request);
+        ({ caller, bearer } = await this.authenticate(request));
         if (!roleAllows(caller.role, route.access)) {
           throw new HttpError('FORBIDDEN', `This route needs the ${route.access} role; ${caller.name} has ${caller.role}`, {
             required: route.access,
@@ -251,10 +252,15 @@ export class HttpSurface {
       const params = validate(spec.params ?? ANY_PARAMS, 'path parameters', input.params);
       const query = validate(spec.query ?? noQuery, 'query', parseQuery(input.search));
       if (route.method === 'POST') {
-        const raw = await readJsonBody(input.body, input.headers, this.options.bodyLimitBytes, {
-          clock,
-          timeoutMs: this.options.bodyTimeoutMs,
-        });
+        // curl -d sends a form content type; only a bearer-authenticated
+        // request may use it (a browser cannot forge one), see JsonBodyOptions.
+        const raw = await readJsonBody(
+          input.body,
+          input.headers,
+          this.options.bodyLimitBytes,
+          { clock, timeoutMs: this.options.bodyTimeoutMs },
+          { formEncodedJson: bearer },
+        );
         body = validate(spec.body ?? noBody, 'request body', raw ?? {});
       }
       const result = await spec.handler({
@@ -307,7 +313,7 @@ export class HttpSurface {
    * its window gets no further guess evaluated, so rotating addresses buys
    * one guess per address, not `maxAuthFailures`.
    */
-  private async authenticate(request: AuthRequest): Promise<Caller> {
+  private async authenticate(request: AuthRequest): Promise<{ caller: Caller; bearer: boolean }> {
     const key = `ip:${addressKey(request.ip)}`;
     const perAddress = this.authFailures;
     const global = this.globalAuthFailures;
@@ -319,7 +325,7 @@ export class HttpSurface {
       }
     }
     try {
-      return await this.auth.authenticate(request);
+      return await this.auth.identify(request);
     } catch (err) {
       if (err instanceof HttpError && err.code === 'UNAUTHORIZED' && perAddress !== undefined && global !== undefined) {
         perAddress.hit(key);

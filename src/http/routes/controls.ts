@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { Monitor } from '../../monitor.js';
-import { defineRoute, nameParam, type AnyRoute } from '../route.js';
+import { errorMessage } from '../../safe-call.js';
+import { HttpError } from '../errors.js';
+import type { CanaryTargets } from '../options.js';
+import { defineRoute, nameParam, type AnyRoute, type RouteContext, type RouteResult } from '../route.js';
 import { defined, runAction, type ControlTarget } from './control-actions.js';
 
 const controlName = z.string().min(1).max(100);
@@ -47,6 +50,65 @@ const limiter = (m: Monitor, name: string | undefined): ControlTarget => ({ kind
 const canary = (m: Monitor, name: string | undefined): ControlTarget => ({ kind: 'canary', controls: m.controls.canaries, name });
 const feature = (m: Monitor, name: string): ControlTarget => ({ kind: 'feature', controls: m.controls.features, name });
 const fallback = (m: Monitor, name: string): ControlTarget => ({ kind: 'fallback', controls: m.controls.fallbacks, name });
+
+/** One step of a runbook canary line that acts on several controls. */
+interface TargetOutcome {
+  action: string;
+  target: string | null;
+  outcome: string;
+  message?: string;
+  error?: string;
+  executionId?: string;
+}
+
+/**
+ * The runbook's `POST /admin/canary/disable` ("disable cross-encoder
+ * reranking") and `/emergency-stop` ("emergency stop all features"), called
+ * without a `canary` field on a mount whose `canaryRoutes` names more to act
+ * on: every canary, then the configured fallbacks and features. Each step
+ * runs (and is audited) on its own, so one missing control cannot stop the
+ * others in an emergency; any failure makes the reply a 500 listing all steps.
+ */
+async function canaryLine(
+  c: RouteContext<unknown, unknown, { canary?: string | undefined; reason?: string | undefined }>,
+  targets: CanaryTargets,
+  canaryAction: 'canary.disable' | 'canary.emergency-stop',
+): Promise<RouteResult> {
+  const reason = c.body.reason ?? `runbook: POST ${c.request.path}`;
+  const steps: { action: string; target: string | null; params: Record<string, unknown> }[] = [];
+  for (const name of c.monitor.controls.canaries.keys()) {
+    steps.push({ action: canaryAction, target: name, params: canaryAction === 'canary.disable' ? { name } : { name, reason } });
+  }
+  for (const name of targets.fallbacks ?? []) steps.push({ action: 'model.fallback', target: name, params: { name, reason } });
+  for (const name of targets.features ?? []) steps.push({ action: 'feature.disable', target: name, params: { name, reason } });
+  if (targets.riskyFeatures === true) steps.push({ action: 'feature.emergency-stop', target: null, params: { reason } });
+  const done: TargetOutcome[] = [];
+  for (const step of steps) {
+    try {
+      const ex = await c.monitor.actions.execute(step.action, { params: step.params, by: c.caller.name });
+      const o: TargetOutcome = { action: step.action, target: step.target, outcome: ex.outcome, executionId: ex.id };
+      if (ex.message !== undefined) o.message = ex.message;
+      if (ex.error !== undefined) o.error = ex.error;
+      done.push(o);
+    } catch (err) {
+      done.push({ action: step.action, target: step.target, outcome: 'failed', error: errorMessage(err) });
+    }
+  }
+  const failed = done.filter((d) => d.outcome === 'failed' || d.outcome === 'timeout');
+  if (failed.length > 0) {
+    throw new HttpError('ACTION_FAILED', `${failed.length} of ${done.length} steps failed: ${failed.map((f) => f.action + (f.target === null ? '' : ` ${f.target}`)).join(', ')}`, {
+      steps: done,
+    });
+  }
+  return { json: { at: c.monitor.clock.now(), steps: done } };
+}
+
+/** The `canaryRoutes` targets that apply: only when no canary is named and some are configured. */
+function targetsOf(configured: CanaryTargets | undefined, named: string | undefined): CanaryTargets | undefined {
+  if (named !== undefined || configured === undefined) return undefined;
+  const any = (configured.fallbacks?.length ?? 0) > 0 || (configured.features?.length ?? 0) > 0 || configured.riskyFeatures === true;
+  return any ? configured : undefined;
+}
 
 /**
  * The runbooks' admin routes, each one an audited action run as the caller:
@@ -177,24 +239,31 @@ export const controlRoutes: AnyRoute[] = [
     method: 'POST',
     path: '/admin/canary/disable',
     access: 'operator',
-    summary: 'Send a canary 0 % of traffic: { canary? } (action canary.disable)',
+    summary: 'Send a canary 0 % of traffic: { canary? } (action canary.disable); without a canary, also the canaryRoutes.disable targets',
     body: z.strictObject({ canary: controlName.optional() }),
-    handler: (c) =>
-      runAction(c, 'canary.disable', { params: defined({ name: c.body.canary }) }, { control: canary(c.monitor, c.body.canary), rename: { name: 'canary' } }),
+    handler: (c) => {
+      const targets = targetsOf(c.options.canaryRoutes.disable, c.body.canary);
+      if (targets !== undefined) return canaryLine(c, targets, 'canary.disable');
+      return runAction(c, 'canary.disable', { params: defined({ name: c.body.canary }) }, { control: canary(c.monitor, c.body.canary), rename: { name: 'canary' } });
+    },
   }),
   defineRoute({
     method: 'POST',
     path: '/admin/canary/emergency-stop',
     access: 'operator',
-    summary: 'All traffic to stable, held until resume: { canary?, reason? } (action canary.emergency-stop)',
+    summary:
+      'All traffic to stable, held until resume: { canary?, reason? } (action canary.emergency-stop); without a canary, also the canaryRoutes.emergencyStop targets',
     body: z.strictObject({ canary: controlName.optional(), reason }),
-    handler: (c) =>
-      runAction(
+    handler: (c) => {
+      const targets = targetsOf(c.options.canaryRoutes.emergencyStop, c.body.canary);
+      if (targets !== undefined) return canaryLine(c, targets, 'canary.emergency-stop');
+      return runAction(
         c,
         'canary.emergency-stop',
         { params: defined({ name: c.body.canary, reason: c.body.reason }) },
         { control: canary(c.monitor, c.body.canary), rename: { name: 'canary' } },
-      ),
+      );
+    },
   }),
   defineRoute({
     method: 'POST',
@@ -209,6 +278,14 @@ export const controlRoutes: AnyRoute[] = [
         { params: defined({ name: c.body.canary }), confirm: c.body.confirm ?? false },
         { control: canary(c.monitor, c.body.canary), rename: { name: 'canary' } },
       ),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/admin/features/emergency-stop',
+    access: 'operator',
+    summary: 'Turn off every { risky: true } feature at once: { reason? } (action feature.emergency-stop)',
+    body: z.strictObject({ reason }),
+    handler: (c) => runAction(c, 'feature.emergency-stop', { params: defined({ reason: c.body.reason }) }),
   }),
   defineRoute({
     method: 'POST',

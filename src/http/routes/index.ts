@@ -7,6 +7,7 @@ import { healthRoutes } from './health.js';
 import { incidentRoutes } from './incidents.js';
 import { silenceRoutes } from './silences.js';
 import { statsRoutes } from './stats.js';
+import { statsSectionRoute } from './stats.js';
 
 /** Every built-in route, in table order (static paths before parameters). */
 export const builtinRoutes: readonly AnyRoute[] = [
@@ -18,4 +19,5 @@ export const builtinRoutes: readonly AnyRoute[] = [
   ...silenceRoutes,
   ...auditRoutes,
   ...dashboardRoutes,
+  statsSectionRoute,
 ];

@@ -1,4 +1,11 @@
+import { z } from 'zod';
+import { NotFoundError, isFirebreakError } from '../../errors.js';
+import type { Monitor } from '../../monitor.js';
+import { containAsync, errorMessage } from '../../safe-call.js';
 import type { SloResult, SloStatus } from '../../slo/evaluate.js';
+import { checkParsed } from '../body.js';
+import { HttpError } from '../errors.js';
+import type { StatsSectionFn } from '../options.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 
 const RANK: Record<SloStatus, number> = { 'no-data': 0, ok: 1, warning: 2, breach: 3 };
@@ -8,6 +15,70 @@ export function worstStatus(slos: readonly SloResult[]): SloStatus {
   let worst: SloStatus = 'no-data';
   for (const s of slos) if (RANK[s.status] > RANK[worst]) worst = s.status;
   return worst;
+}
+
+function sectionFailed(name: string, why: string): HttpError {
+  return new HttpError('STATS_SECTION_FAILED', `stats section "${name}" failed: ${why}`, { section: name });
+}
+
+/**
+ * Runs a host provider with a deadline on the monitor's clock. A throw, a
+ * rejection (also one arriving after the deadline) or a hang never reaches
+ * the host: each becomes an error reply.
+ */
+function runProvider(monitor: Monitor, name: string, fn: StatsSectionFn, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let result: unknown;
+    try {
+      result = fn();
+    } catch (err) {
+      reject(sectionFailed(name, errorMessage(err)));
+      return;
+    }
+    if (typeof (result as { then?: unknown } | null)?.then !== 'function') {
+      resolve(result);
+      return;
+    }
+    let settled = false;
+    const timer = monitor.clock.setTimeout(() => {
+      settled = true;
+      reject(new HttpError('STATS_SECTION_TIMEOUT', `stats section "${name}" did not answer within ${timeoutMs} ms`, { section: name, timeoutMs }));
+    }, timeoutMs);
+    // containAsync keeps a late or odd rejection from becoming unhandled.
+    Promise.resolve(containAsync(result as PromiseLike<unknown>)).then(
+      (value) => {
+        if (settled) return;
+        settled = true;
+        monitor.clock.clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        monitor.clock.clearTimeout(timer);
+        reject(sectionFailed(name, errorMessage(err)));
+      },
+    );
+  });
+}
+
+/** The provider's value as JSON text, within `maxBytes` (walked before it is serialised). */
+function sectionJson(name: string, value: unknown, maxBytes: number): string {
+  try {
+    checkParsed(value, maxBytes);
+  } catch (err) {
+    if (isFirebreakError(err) && err.code === 'PAYLOAD_TOO_LARGE') throw sectionFailed(name, `result exceeds ${maxBytes} bytes`);
+    throw sectionFailed(name, 'result nested too deep (or cyclic)');
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value ?? null);
+  } catch (err) {
+    throw sectionFailed(name, `result is not JSON-serialisable: ${errorMessage(err)}`);
+  }
+  // toJSON() may return more than the walk saw.
+  if (text === undefined || Buffer.byteLength(text) > maxBytes) throw sectionFailed(name, `result exceeds ${maxBytes} bytes`);
+  return text;
 }
 
 /** `GET /stats/slo`, `/stats/metrics`, `/stats/cache` and `/stats/rate-limit`. */
@@ -65,3 +136,28 @@ export const statsRoutes: AnyRoute[] = [
     },
   }),
 ];
+
+/**
+ * `GET /stats/:section`, the host's sections. Last in the route table:
+ * Express matches in registration order, and every static `/stats/*` route
+ * (`/stats/incidents` too) must win over the parameter.
+ */
+export const statsSectionRoute: AnyRoute = defineRoute({
+  method: 'GET',
+  path: '/stats/:section',
+  access: 'read',
+  summary: "A host stats section (statsSections option), e.g. /stats/device: the provider's value, size-capped and timed out",
+  params: z.strictObject({ section: z.string().min(1).max(64) }),
+  handler: async ({ monitor, params, options }) => {
+    const name = params.section;
+    const fn = Object.hasOwn(options.statsSections, name) ? options.statsSections[name] : undefined;
+    if (fn === undefined) throw new NotFoundError('stats section', name);
+    const value = await runProvider(monitor, name, fn, options.statsSectionTimeoutMs);
+    const at = monitor.clock.now();
+    const json = sectionJson(name, value, options.statsSectionMaxBytes);
+    return {
+      text: `{"service":${JSON.stringify(monitor.service)},"section":${JSON.stringify(name)},"at":${at},"stats":${json}}`,
+      contentType: 'application/json; charset=utf-8',
+    };
+  },
+});
