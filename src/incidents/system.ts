@@ -205,8 +205,9 @@ export class IncidentSystem {
       onError: (detector, error) => emit('detector:error', { detector, error: asError(error) }),
     });
     for (const d of built) this.detection.add(d);
-    this.burn = new BurnRateTracker(o.burnRate, o.slos, o.minSamples);
-    if (this.burn.active) this.detection.add(this.burn.detector());
+    this.burn = new BurnRateTracker(o.burnRate, o.slos, o.minSamples, () => o.clock.now());
+    if (this.burn.active && o.burnRate.enabled) this.detection.add(this.burn.detector());
+    if (this.burn.watchesAbsence) this.detection.add(this.burn.absenceDetector());
 
     if (o.incidentLog !== undefined) {
       const replay = replayLog(o.incidentLog.path);
