@@ -73,11 +73,11 @@ export type {
 } from './actions/remediation.js';
 export { systemClock, every } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
-export { monitorOptionsSchema, sloSchema, parseConfig } from './config.js';
+export { monitorOptionsSchema, sloSchema, parseConfig, RUNBOOK_SLOS } from './config.js';
 export type { MonitorOptions, ResolvedMonitorOptions, SloInput, SloConfig, SloKind } from './config.js';
 export { FirebreakError, ConfigError, ValidationError, NotFoundError, ActionError } from './errors.js';
 export type { FieldIssue, ActionErrorCode } from './errors.js';
-export type { SloResult, SloStatus } from './slo/evaluate.js';
+export type { SloResult, SloStatus, ErrorBudget } from './slo/evaluate.js';
 export type { RouteStats, CacheStats } from './metrics/series-store.js';
 export type { LatencySummary } from './metrics/latency-window.js';
 export type { ResourceProbes, MemoryReading } from './metrics/process.js';
@@ -118,6 +118,7 @@ export type { NotifierStats } from './incidents/notifiers.js';
 export { replayLog } from './incidents/log.js';
 export type { CorruptLine, LogStats, LogRecord, ReplayResult } from './incidents/log.js';
 export type { BurnStatus, BurnWindow } from './incidents/burn-rate.js';
+export { defaultMinEvents } from './incidents/burn-rate.js';
 export type { DurationSummary } from './incidents/duration-stats.js';
 export { KIND_DEFAULTS, RUNBOOK_PRESET, DEFAULT_BURN_RULES } from './incidents/config.js';
 export type {
