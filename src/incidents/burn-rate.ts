@@ -176,6 +176,7 @@ export class BurnRateTracker implements RatioReader {
     }
     const sources = new Map<string, Source>();
     for (const [scope, th] of thresholdsOf) {
+      th.sort((a, b) => a - b); // ascending: a fast request stops at the first compare
       const fields = SLOW + th.length;
       sources.set(scope, {
         scope,
@@ -243,11 +244,19 @@ export class BurnRateTracker implements RatioReader {
     const now = input[0]!;
     if (now !== this.pendingAt) this.flush(now);
     const o = this.overall;
-    if (o !== undefined) count(o, input[1]!, failure);
-    if (this.byRoute.size !== 0) {
-      const r = this.byRoute.get(route);
-      if (r !== undefined) count(r, input[1]!, failure);
+    if (o !== undefined) {
+      // Inlined rather than a call to count(): this runs for every request.
+      const p = o.pending;
+      p[EVENTS]!++;
+      if (failure) p[FAILED]!++;
+      if (o.thresholds.length !== 0) countSlow(p, o.thresholds, input[1]!);
     }
+    if (this.byRoute.size !== 0) this.recordRoute(route, input, failure);
+  }
+
+  private recordRoute(route: string, input: Float64Array, failure: boolean): void {
+    const r = this.byRoute.get(route);
+    if (r !== undefined) count(r, input[1]!, failure);
   }
 
   /** Counts one cache lookup at time `time[0]`; `result` is HIT, MISS or ERROR. */
@@ -458,8 +467,15 @@ function count(s: Source, durationMs: number, bad: boolean): void {
   const p = s.pending;
   p[EVENTS]!++;
   if (bad) p[FAILED]!++;
-  const th = s.thresholds;
-  for (let i = 0; i < th.length; i++) if (durationMs > th[i]!) p[SLOW + i]!++;
+  if (s.thresholds.length !== 0) countSlow(p, s.thresholds, durationMs);
+}
+
+/** Counts a request slower than each of the ascending `thresholds`: one compare for a fast request. */
+function countSlow(p: Float64Array, thresholds: Float64Array, durationMs: number): void {
+  for (let i = 0; i < thresholds.length; i++) {
+    if (durationMs <= thresholds[i]!) return;
+    p[SLOW + i]!++;
+  }
 }
 
 function move(s: Source, at: number): void {
