@@ -149,7 +149,7 @@ export const monitorOptionsSchema = z
     /** Time source; defaults to the system clock (which follows `vi.useFakeTimers()`). */
     clock: clockSchema.optional(),
     /** The objectives to evaluate (with `preset: 'runbook'`, added to or replacing by name the runbooks' SLO table, {@link RUNBOOK_SLOS}). */
-    slos: z.array(sloSchema).max(200).default([]),
+    slos: z.array(sloSchema).max(1_000).default([]),
     /** Rolling window: `durationMs` split into slots of `slotMs` (default 5 minutes in 10-second slots). */
     window: z
       .strictObject({

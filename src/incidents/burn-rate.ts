@@ -137,6 +137,9 @@ export class BurnRateTracker implements RatioReader {
    * move into the rings when the time changes and before every read.
    */
   private pendingAt = Number.NaN;
+  /** True when events were counted since the last move into the rings: reads skip the move otherwise. */
+  private dirty = false;
+  private readonly byName = new Map<string, Target>();
   /** Every rule window, ascending: one pass over a ring reads them all. */
   private readonly windowsMs: number[];
   private readonly staged = new Float64Array(2);
@@ -209,6 +212,7 @@ export class BurnRateTracker implements RatioReader {
       this.targets.push({ slo: slo.name, route: slo.route, allowed, source, field, minEvents });
     }
     this.startedAt = this.targets.length > 0 ? startedAt() : 0;
+    for (const t of this.targets) this.byName.set(t.slo, t);
     for (const [scope, s] of sources) {
       if (scope === 'service') this.overall = s;
       else if (scope === 'caches') this.allCaches = s;
@@ -243,6 +247,7 @@ export class BurnRateTracker implements RatioReader {
   recordStaged(input: Float64Array, route: string, failure: boolean): void {
     const now = input[0]!;
     if (now !== this.pendingAt) this.flush(now);
+    this.dirty = true;
     const o = this.overall;
     if (o !== undefined) {
       // Inlined rather than a call to count(): this runs for every request.
@@ -265,10 +270,16 @@ export class BurnRateTracker implements RatioReader {
     if (all === undefined && this.byCache.size === 0) return;
     const now = time[0]!;
     if (now !== this.pendingAt) this.flush(now);
+    this.dirty = true;
     const bad = result !== HIT;
     if (all !== undefined) count(all, 0, bad);
     const c = this.byCache.get(cache);
     if (c !== undefined) count(c, 0, bad);
+  }
+
+  /** Before a read: moves what was counted since the last move into the rings. */
+  private settle(): void {
+    if (this.dirty) this.flush(this.pendingAt);
   }
 
   /** Moves pending counts into the rings at `pendingAt`; later counts are taken at `next`. */
@@ -279,12 +290,13 @@ export class BurnRateTracker implements RatioReader {
     if (this.allCaches !== undefined) move(this.allCaches, at);
     for (const s of this.byCache.values()) move(s, at);
     this.pendingAt = next;
+    this.dirty = false;
   }
 
   /** Every tracked SLO against every rule at `now` (empty when burn-rate alerts are off). */
   status(now: number): BurnStatus[] {
     if (!this.opts.enabled) return [];
-    this.flush(this.pendingAt);
+    this.settle();
     const sums = this.windowSums(now);
     return this.targets.map((t) => {
       const s: BurnStatus = { slo: t.slo, rules: this.opts.rules.map((rule, i) => this.judge(now, t, rule, t.minEvents[i]!, sums(t.source))) };
@@ -299,9 +311,9 @@ export class BurnRateTracker implements RatioReader {
    * an SLO that is not a good-event ratio.
    */
   budget(slo: string, now: number): ErrorBudget | undefined {
-    const t = this.targets.find((x) => x.slo === slo);
+    const t = this.byName.get(slo);
     if (t === undefined) return undefined;
-    this.flush(this.pendingAt);
+    this.settle();
     const periodMs = this.opts.periodMs;
     const [events] = t.source.period.exactSums(now, EVENTS, [periodMs]);
     const [bad] = t.source.period.exactSums(now, t.field, [periodMs]);
@@ -318,9 +330,9 @@ export class BurnRateTracker implements RatioReader {
 
   /** SLO `slo`'s burn rate over exactly the last `windowMs` (null without events; undefined when not tracked). */
   burn(slo: string, now: number, windowMs: number): number | null | undefined {
-    const t = this.targets.find((x) => x.slo === slo);
+    const t = this.byName.get(slo);
     if (t === undefined) return undefined;
-    this.flush(this.pendingAt);
+    this.settle();
     const [events] = t.source.ring.exactSums(now, EVENTS, [windowMs]);
     const [bad] = t.source.ring.exactSums(now, t.field, [windowMs]);
     return events! > 0 ? bad! / events! / t.allowed : null;
@@ -360,7 +372,7 @@ export class BurnRateTracker implements RatioReader {
   }
 
   private observeAbsence(now: number): Observation[] {
-    this.flush(this.pendingAt);
+    this.settle();
     const out: Observation[] = [];
     for (const s of [this.overall, ...this.byRoute.values()]) {
       if (s === undefined || s.absentAfterMs === undefined || s.lastSeen === -Infinity) continue;
@@ -384,7 +396,7 @@ export class BurnRateTracker implements RatioReader {
 
   private observe(now: number): Observation[] {
     if (!this.opts.enabled) return [];
-    this.flush(this.pendingAt);
+    this.settle();
     const sums = this.windowSums(now);
     const out: Observation[] = [];
     for (const t of this.targets) {
