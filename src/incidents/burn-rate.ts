@@ -48,6 +48,14 @@ interface Target {
   field: number;
   /** Per rule (same order as `opts.rules`), the events each window needs before it is judged. */
   minEvents: number[];
+  /**
+   * SLOs that measure the same bad events on the same stream with the same
+   * allowance as this one (a success rate > 99.5 % and an error rate < 0.5 %):
+   * they burn identically, so only the first of them opens incidents.
+   */
+  twins: string[];
+  /** Set on the later twins: the first one speaks for them. */
+  twinOf?: string;
 }
 
 /**
@@ -209,7 +217,13 @@ export class BurnRateTracker implements RatioReader {
         source.absentAfterMs = Math.min(source.absentAfterMs ?? Infinity, slo.absentAfterMs);
       }
       const minEvents = opts.rules.map((r) => r.minEvents ?? defaultMinEvents(allowed, r.factor, floor));
-      this.targets.push({ slo: slo.name, route: slo.route, allowed, source, field, minEvents });
+      const twin = this.targets.find((x) => x.source === source && x.field === field && Math.abs(x.allowed - allowed) <= 1e-12 && x.twinOf === undefined);
+      const target: Target = { slo: slo.name, route: slo.route, allowed, source, field, minEvents, twins: [] };
+      if (twin !== undefined && opts.rules.every((_, i) => twin.minEvents[i] === minEvents[i])) {
+        target.twinOf = twin.slo;
+        twin.twins.push(slo.name);
+      }
+      this.targets.push(target);
     }
     this.startedAt = this.targets.length > 0 ? startedAt() : 0;
     for (const t of this.targets) this.byName.set(t.slo, t);
@@ -400,6 +414,7 @@ export class BurnRateTracker implements RatioReader {
     const sums = this.windowSums(now);
     const out: Observation[] = [];
     for (const t of this.targets) {
+      if (t.twinOf !== undefined) continue; // one incident per cause: the first twin opens it
       const judged = this.opts.rules
         .map((rule, i) => ({ rule, r: this.judge(now, t, rule, t.minEvents[i]!, sums(t.source)) }))
         .filter(({ r }) => r.judged);
@@ -426,7 +441,7 @@ export class BurnRateTracker implements RatioReader {
         severity: worst.rule.severity,
         signal,
         summary:
-          `SLO ${t.slo} is burning its error budget at ${round(long)}× over ${formatDuration(worst.rule.longMs)} and ` +
+          `${t.twins.length > 0 ? `SLOs ${[t.slo, ...t.twins].join(', ')} are` : `SLO ${t.slo} is`} burning the error budget at ${round(long)}× over ${formatDuration(worst.rule.longMs)} and ` +
           `${round(worst.r.short.burnRate ?? 0)}× over ${formatDuration(worst.rule.shortMs)} (rule ${worst.rule.name}, ≥ ${worst.rule.factor}×): ` +
           `the ${formatDuration(this.opts.periodMs)} budget lasts ${lasts} at this rate`,
       });

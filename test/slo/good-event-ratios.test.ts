@@ -161,6 +161,17 @@ describe("preset: 'runbook' brings the runbooks' SLO table", () => {
     expect(slos[0]!.target).toBe(500);
   });
 
+  it('success-rate > 99.5 % and error-rate < 0.5 % measure the same failures: one slo-burn incident, not two', () => {
+    const { clock, monitor } = setup([], { preset: 'runbook', detectors: [{ kind: 'cpu', enabled: false }, { kind: 'event-loop-delay', enabled: false }] });
+    run(clock, monitor, H + MIN, 10, () => 20);
+    const opened = run(clock, monitor, 5 * MIN, 10, () => 20, 503);
+    const burns = opened.filter((o) => o.inc.type === 'slo-burn');
+    expect(burns.map((o) => [o.inc.scope, o.inc.severity])).toEqual([['slo:success-rate', 'critical']]);
+    expect(burns[0]!.inc.summary).toMatch(/SLOs success-rate, error-rate /);
+    // Both still report their own burn rates.
+    expect(monitor.stats().incidents.burnRate.filter((b) => b.rules[0]!.firing).map((b) => b.slo)).toEqual(['success-rate', 'error-rate']);
+  });
+
   it('without the preset there are no default SLOs', () => {
     expect(setup([]).monitor.evaluate().slos).toEqual([]);
   });
