@@ -45,9 +45,29 @@ const sloBase = {
   minSamples: z.number().int().nonnegative().optional(),
 };
 
-/** Latency SLO: the `quantile` of request duration must stay at or under `thresholdMs`. */
+/** Options of SLOs judged on requests (latency, success rate, error rate). */
+const requestSlo = {
+  /**
+   * Absent-signal detection: once the SLO's traffic (its route, or all
+   * traffic) has been seen, this long without a request opens a `service-down`
+   * incident (scope `route:<r>`, or `service` for all traffic) instead of
+   * reading as healthy or `no-data` forever; it resolves when traffic
+   * returns. `false` turns it off (for routes that are idle by nature).
+   */
+  absentAfterMs: z
+    .union([z.number().int('absentAfterMs must be whole milliseconds').positive('absentAfterMs must be > 0'), z.literal(false)])
+    .default(300_000),
+};
+
+/**
+ * Latency SLO: the `quantile` of request duration must stay at or under
+ * `thresholdMs`. As a good-event ratio: at least `quantile` of requests are
+ * faster than `thresholdMs` (p95 < 800 ms = 95 % of requests within 800 ms),
+ * with an error budget of `1 − quantile` and burn-rate alerts like any ratio SLO.
+ */
 export const latencySloSchema = z.strictObject({
   ...sloBase,
+  ...requestSlo,
   kind: z.literal('latency'),
   quantile: ratio('quantile'),
   thresholdMs: z.number().positive('thresholdMs must be > 0'),
@@ -56,6 +76,7 @@ export const latencySloSchema = z.strictObject({
 /** Success-rate SLO: the fraction of successful requests must stay at or above `objective`. */
 export const successRateSloSchema = z.strictObject({
   ...sloBase,
+  ...requestSlo,
   kind: z.literal('success-rate'),
   objective: ratio('objective'),
 });
@@ -63,15 +84,17 @@ export const successRateSloSchema = z.strictObject({
 /** Error-rate SLO: the fraction of failed requests must stay at or under `max`. */
 export const errorRateSloSchema = z.strictObject({
   ...sloBase,
+  ...requestSlo,
   kind: z.literal('error-rate'),
   max: ratio('max'),
 });
 
-/** Cache hit-rate SLO for one named cache: hits / (hits + misses + errors) ≥ `objective`. */
+/** Cache hit-rate SLO for one named cache (or, without `cache`, all caches together): hits / (hits + misses + errors) ≥ `objective`. */
 export const cacheHitRateSloSchema = z.strictObject({
   ...sloBase,
   kind: z.literal('cache-hit-rate'),
-  cache: z.string().min(1, 'cache must name a cache').max(MAX_NAME_LENGTH, `cache must be at most ${MAX_NAME_LENGTH} characters`),
+  /** The cache (`monitor.cache(name)` / `recordCache(name, …)`); omitted: every cache's lookups together. */
+  cache: z.string().min(1, 'cache must name a cache').max(MAX_NAME_LENGTH, `cache must be at most ${MAX_NAME_LENGTH} characters`).optional(),
   objective: ratio('objective'),
 });
 
@@ -126,8 +149,8 @@ export const monitorOptionsSchema = z
     service: z.string().min(1, 'service must not be empty').max(100),
     /** Time source; defaults to the system clock (which follows `vi.useFakeTimers()`). */
     clock: clockSchema.optional(),
-    /** The objectives to evaluate. */
-    slos: z.array(sloSchema).default([]),
+    /** The objectives to evaluate (with `preset: 'runbook'`, added to or replacing by name the runbooks' SLO table, {@link RUNBOOK_SLOS}). */
+    slos: z.array(sloSchema).max(1_000).default([]),
     /** Rolling window: `durationMs` split into slots of `slotMs` (default 5 minutes in 10-second slots). */
     window: z
       .strictObject({
@@ -206,7 +229,11 @@ export const monitorOptionsSchema = z
     playbooks: playbooksOptionSchema,
     /** Run the safe `auto` steps of playbooks when incidents open or escalate: `true` or a policy. Off by default. */
     autoRemediate: autoRemediateSchema,
-    /** `runbook`: the runbooks' severity table as detectors (latency, success rate, cache, memory, 429s, CPU, event loop, health). */
+    /**
+     * `runbook`: the runbooks' SLO table as SLOs ({@link RUNBOOK_SLOS}: p95 < 800 ms, p99 < 2 s, success > 99.5 %,
+     * errors < 0.5 %, cache hit rate > 50 %; a user SLO of the same name replaces one) and their severity table as
+     * detectors (latency, success rate, cache, memory, 429s, CPU, event loop, health).
+     */
     preset: z.enum(['runbook']).optional(),
     /** Built-in detectors: extra ones, or overrides of preset ones by name (`enabled: false` removes one). */
     detectors: z.array(detectorConfigSchema).max(100).default([]),
@@ -216,7 +243,7 @@ export const monitorOptionsSchema = z
     incidentLog: incidentLogSchema.optional(),
     /** Receive incident events off the hot path: functions or `{ webhook: url }`. */
     notifiers: z.array(notifierSchema).max(20).default([]),
-    /** Multi-window, multi-burn-rate alerts on success-rate and error-rate SLOs. */
+    /** Multi-window, multi-burn-rate alerts and error budgets on every good-event-ratio SLO. */
     burnRate: burnRateSchema,
   })
   .superRefine((opts, ctx) => {
@@ -236,6 +263,36 @@ export const monitorOptionsSchema = z
       seen.add(slo.name);
     });
   });
+
+/**
+ * The runbooks' SLO table, which `preset: 'runbook'` brings: p95 < 800 ms,
+ * p99 < 2000 ms, success rate > 99.5 %, error rate < 0.5 % and cache hit rate
+ * > 50 % (all caches). A user SLO with the same name replaces the preset one.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', preset: 'runbook', slos: [{ name: 'latency-p95', kind: 'latency', quantile: 0.95, thresholdMs: 500 }] });
+ * ```
+ */
+export const RUNBOOK_SLOS: readonly SloInput[] = [
+  { name: 'latency-p95', kind: 'latency', quantile: 0.95, thresholdMs: 800, description: 'Runbook: p95 latency < 800 ms' },
+  { name: 'latency-p99', kind: 'latency', quantile: 0.99, thresholdMs: 2000, description: 'Runbook: p99 latency < 2000 ms' },
+  { name: 'success-rate', kind: 'success-rate', objective: 0.995, description: 'Runbook: success rate > 99.5 %' },
+  { name: 'error-rate', kind: 'error-rate', max: 0.005, description: 'Runbook: error rate < 0.5 %' },
+  { name: 'cache-hit-rate', kind: 'cache-hit-rate', objective: 0.5, description: 'Runbook: cache hit rate > 50 % (all caches)' },
+];
+
+/**
+ * The SLOs a monitor evaluates: the preset's table (if any) with each user
+ * SLO replacing the preset one of the same name, then the user's others.
+ */
+export function resolveSlos(preset: 'runbook' | undefined, user: readonly SloConfig[]): SloConfig[] {
+  if (preset !== 'runbook') return [...user];
+  const byName = new Map(user.map((s) => [s.name, s]));
+  const out = RUNBOOK_SLOS.map((p) => byName.get(p.name) ?? sloSchema.parse(p));
+  const presetNames = new Set(RUNBOOK_SLOS.map((p) => p.name));
+  return [...out, ...user.filter((s) => !presetNames.has(s.name))];
+}
 
 /** Options accepted by `createMonitor()`. */
 export type MonitorOptions = z.input<typeof monitorOptionsSchema>;

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { every, systemClock, type Clock } from './clock.js';
-import { monitorOptionsSchema, parseConfig, type MonitorOptions, type ResolvedMonitorOptions } from './config.js';
+import { monitorOptionsSchema, parseConfig, resolveSlos, type MonitorOptions, type ResolvedMonitorOptions } from './config.js';
 import { SafeEmitter } from './events.js';
 import { containAsync } from './safe-call.js';
 import { BucketLayout } from './metrics/log-buckets.js';
@@ -249,19 +249,13 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.ticker = new SlotTicker(this.clock, opts.window.slotMs);
     this.probes = { ...processProbes(), ...opts.probes };
     const clock = this.clock;
-    this.evaluator = new SloEvaluator({
-      slos: opts.slos,
-      store: this.store,
-      probes: this.probes,
-      minSamples: opts.minSamples,
-      monotonic: () => clock.monotonic(),
-    });
+    const slos = resolveSlos(opts.preset, opts.slos);
     this.incidentSystem = new IncidentSystem({
       clock: this.clock,
       service: opts.service,
       store: this.store,
       minSamples: opts.minSamples,
-      slos: opts.slos,
+      slos,
       preset: opts.preset,
       detectors: opts.detectors,
       incidents: opts.incidents,
@@ -274,6 +268,15 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.silences = this.incidentSystem.silences;
     this.maintenance = this.incidentSystem.maintenance;
     this.burn = this.incidentSystem.burn.active ? this.incidentSystem.burn : undefined;
+    const evaluatorOpts: ConstructorParameters<typeof SloEvaluator>[0] = {
+      slos,
+      store: this.store,
+      probes: this.probes,
+      minSamples: opts.minSamples,
+      monotonic: () => clock.monotonic(),
+    };
+    if (this.burn !== undefined) evaluatorOpts.ratios = this.burn;
+    this.evaluator = new SloEvaluator(evaluatorOpts);
     this.registry = opts.prometheus.registry ?? newRegistry();
     this.actions = new ActionRegistry(this.clock, opts.actions, {
       emit: (event, execution) => this.emit(event, execution),
@@ -451,6 +454,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     const input = this.store.input;
     this.stageTime(input);
     this.store.cache(cache).recordStaged(input, r);
+    this.burn?.recordCacheStaged(input, cache, r);
   }
 
   /**

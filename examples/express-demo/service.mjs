@@ -20,7 +20,7 @@ export async function createSearchService({ firebreak, adapters, token, monitorO
     slos: [
       { name: 'latency-p95', kind: 'latency', quantile: 0.95, thresholdMs: 800 },
       { name: 'latency-p99', kind: 'latency', quantile: 0.99, thresholdMs: 2000 },
-      { name: 'availability', kind: 'success-rate', objective: 0.995 },
+      { name: 'success-rate', kind: 'success-rate', objective: 0.995 },
       { name: 'cache-hit-rate', kind: 'cache-hit-rate', cache: 'search', objective: 0.5 },
     ],
     // Process-wide signals depend on the machine the demo runs on, not on the story.

@@ -1,19 +1,61 @@
 import type { SloConfig } from '../config.js';
 import { CounterRing } from '../metrics/counter-ring.js';
+import { HIT } from '../metrics/series-store.js';
+import type { ErrorBudget, RatioReader } from '../slo/evaluate.js';
 import type { BurnRateOptions, BurnRule } from './config.js';
 import type { DetectionContext, Detector, Observation } from './detector.js';
 import { formatDuration } from './format.js';
 import { compareSeverity, type Severity, type SignalReading } from './types.js';
 
-const REQ = 0;
-const BAD = 1;
+/** Ring fields: every event, failed requests (or cache misses and errors), then one per latency threshold. */
+const EVENTS = 0;
+const FAILED = 1;
+const SLOW = 2;
+
+/** Budget-period rings are kept to about this many slots (1 h slots for 30 days). */
+const PERIOD_SLOTS = 720;
+
+/**
+ * One stream of good/bad events: all requests, one route's requests, one
+ * cache's lookups or all caches' lookups. SLOs on the same stream share it.
+ */
+interface Source {
+  /** `service`, `route:<r>`, `cache:<name>` or `caches`. */
+  scope: string;
+  /** Coarse ring behind the burn-rate windows. */
+  ring: CounterRing;
+  /** Coarser ring behind the error budget over the SLO period. */
+  period: CounterRing;
+  /** Counts not yet in the rings, one per ring field. */
+  pending: Float64Array;
+  /** Latency thresholds (ms) counted for this stream; field `SLOW + i` counts requests slower than `thresholds[i]`. */
+  thresholds: Float64Array;
+  /** Time of the newest event moved into the rings (`-Infinity` before any). */
+  lastSeen: number;
+  /** Smallest `absentAfterMs` of the SLOs on this stream, or undefined when none asks. */
+  absentAfterMs: number | undefined;
+  /** Names of the SLOs on this stream, for summaries. */
+  slos: string[];
+}
 
 interface Target {
   slo: string;
   route: string | undefined;
-  /** Allowed bad fraction: 1 − objective for success rate, `max` for error rate. */
+  /** Allowed bad fraction: 1 − objective, `max` for error rate, 1 − quantile for latency. */
   allowed: number;
-  ring: CounterRing;
+  source: Source;
+  /** Ring field holding this SLO's bad events. */
+  field: number;
+  /** Per rule (same order as `opts.rules`), the events each window needs before it is judged. */
+  minEvents: number[];
+  /**
+   * SLOs that measure the same bad events on the same stream with the same
+   * allowance as this one (a success rate > 99.5 % and an error rate < 0.5 %):
+   * they burn identically, so only the first of them opens incidents.
+   */
+  twins: string[];
+  /** Set on the later twins: the first one speaks for them. */
+  twinOf?: string;
 }
 
 /**
@@ -26,9 +68,12 @@ interface Target {
  */
 export interface BurnWindow {
   windowMs: number;
+  /** Events in exactly the last `windowMs` (the oldest slot pro rata, so it may be fractional). */
   requests: number;
-  /** Bad fraction over allowed bad fraction, or null without requests. */
+  /** Bad fraction over allowed bad fraction, or null without events. */
   burnRate: number | null;
+  /** True when the window counts: observed for its whole length (or the rule is `partial`) and holding at least `minEvents`. */
+  judged: boolean;
 }
 
 /**
@@ -42,51 +87,151 @@ export interface BurnWindow {
 export interface BurnStatus {
   slo: string;
   route?: string;
-  rules: { name: string; severity: Severity; factor: number; long: BurnWindow; short: BurnWindow; firing: boolean }[];
+  rules: {
+    name: string;
+    severity: Severity;
+    factor: number;
+    /** Events each window needs before it is judged (see docs/slo-semantics.md). */
+    minEvents: number;
+    long: BurnWindow;
+    short: BurnWindow;
+    /** Both windows judged: the rule has enough data to fire or to clear. */
+    judged: boolean;
+    firing: boolean;
+  }[];
 }
 
 /**
- * Multi-window, multi-burn-rate alerting (SRE workbook) for success-rate and
- * error-rate SLOs. Counts live in coarse rings (`slotMs`, 1 minute by
- * default) that cover the longest rule window, one for all traffic and one
- * per route an SLO is scoped to, fed from `recordRequest`. A rule fires when
- * both its long and its short window burn the error budget at ≥ `factor`;
- * the short window makes the alert reset soon after the problem stops.
+ * The events a burn-rate window needs before it is judged, by default: the
+ * smallest count at which one bad event cannot reach `factor` on its own,
+ * `⌊1 / (allowed × factor)⌋ + 1`, and never fewer than `floor`.
+ *
+ * @example
+ * ```ts
+ * defaultMinEvents(0.001, 14.4, 20); // 70: one failure in 70 requests burns at 14.3×
+ * ```
  */
-export class BurnRateTracker {
+export function defaultMinEvents(allowed: number, factor: number, floor: number): number {
+  // The epsilon keeps an exact quotient (1 / (0.01 × 10) = 10) from flooring to one below it.
+  return Math.max(floor, Math.floor(1 / (allowed * factor) + 1e-9) + 1);
+}
+
+/**
+ * Multi-window, multi-burn-rate alerting (SRE workbook) for every
+ * good-event-ratio SLO (success rate, error rate, latency as the share of
+ * requests faster than `thresholdMs`, cache hit rate), the error budget over
+ * the SLO period, and absent-traffic detection.
+ *
+ * Counts live in coarse rings (`slotMs`, 1 minute by default) fed from
+ * `recordRequest` / `recordCache`, one per stream (all traffic, a route, a
+ * cache). A rule fires when both its long and its short window burn the
+ * budget at ≥ `factor`, and only on windows it may trust: each observed for
+ * its whole length since the monitor started (unless the rule is `partial`)
+ * and holding at least `minEvents`. Windows are exact (see
+ * {@link CounterRing.exactSums}).
+ */
+export class BurnRateTracker implements RatioReader {
   private readonly opts: BurnRateOptions;
-  private readonly minSamples: number;
   private readonly targets: Target[] = [];
-  private overall: CounterRing | undefined;
-  private readonly byRoute = new Map<string, Pending & { ring: CounterRing }>();
+  private readonly startedAt: number;
+  private overall: Source | undefined;
+  private readonly byRoute = new Map<string, Source>();
+  private allCaches: Source | undefined;
+  private readonly byCache = new Map<string, Source>();
   /**
-   * Requests counted at time `pendingAt` and not yet in the rings. While the
+   * Events counted at time `pendingAt` and not yet in the rings. While the
    * monitor runs, `record` gets the slot ticker's time, which changes once per
-   * window slot, so a request costs a compare and two increments; the counts
+   * window slot, so an event costs a compare and a few increments; the counts
    * move into the rings when the time changes and before every read.
    */
   private pendingAt = Number.NaN;
-  private readonly pending: Pending = { req: 0, bad: 0 };
-  private readonly staged = new Float64Array(1);
+  /** True when events were counted since the last move into the rings: reads skip the move otherwise. */
+  private dirty = false;
+  private readonly byName = new Map<string, Target>();
   /** Every rule window, ascending: one pass over a ring reads them all. */
   private readonly windowsMs: number[];
+  private readonly staged = new Float64Array(2);
 
-  constructor(opts: BurnRateOptions, slos: readonly SloConfig[], minSamples: number) {
+  /**
+   * @param startedAt - when observation began (read only when some SLO is tracked): a window younger than its length is not judged.
+   * @param minSamples - floor of every rule's default `minEvents` (`burnRate.minSamples`, else the monitor's).
+   */
+  constructor(opts: BurnRateOptions, slos: readonly SloConfig[], minSamples: number, startedAt: () => number) {
     this.opts = opts;
-    this.minSamples = opts.minSamples ?? minSamples;
+    const floor = opts.minSamples ?? minSamples;
     this.windowsMs = [...new Set(opts.rules.flatMap((r) => [r.longMs, r.shortMs]))].sort((a, b) => a - b);
-    if (!opts.enabled) return;
-    const slots = Math.ceil(Math.max(...opts.rules.map((r) => r.longMs)) / opts.slotMs);
-    const ringFor = (route: string | undefined): CounterRing => {
-      if (route === undefined) return (this.overall ??= new CounterRing(opts.slotMs, slots, 2));
-      let r = this.byRoute.get(route);
-      if (r === undefined) this.byRoute.set(route, (r = { ring: new CounterRing(opts.slotMs, slots, 2), req: 0, bad: 0 }));
-      return r.ring;
+    const ringSlots = Math.ceil(Math.max(...opts.rules.map((r) => r.longMs)) / opts.slotMs) + 1;
+    const periodSlotMs = Math.max(opts.slotMs, Math.ceil(opts.periodMs / PERIOD_SLOTS));
+    const periodSlots = Math.ceil(opts.periodMs / periodSlotMs) + 1;
+
+    // Latency thresholds per stream first: they decide each stream's ring width.
+    const thresholdsOf = new Map<string, number[]>();
+    const streamOf = (slo: SloConfig): string | undefined => {
+      switch (slo.kind) {
+        case 'latency':
+        case 'success-rate':
+        case 'error-rate':
+          return slo.route === undefined ? 'service' : `route:${slo.route}`;
+        case 'cache-hit-rate':
+          return slo.cache === undefined ? 'caches' : `cache:${slo.cache}`;
+        default:
+          return undefined;
+      }
     };
     for (const slo of slos) {
-      if (slo.kind !== 'success-rate' && slo.kind !== 'error-rate') continue;
-      const allowed = slo.kind === 'success-rate' ? 1 - slo.objective : slo.max;
-      this.targets.push({ slo: slo.name, route: slo.route, allowed, ring: ringFor(slo.route) });
+      const key = streamOf(slo);
+      if (key === undefined) continue;
+      const th = thresholdsOf.get(key) ?? [];
+      if (slo.kind === 'latency' && !th.includes(slo.thresholdMs)) th.push(slo.thresholdMs);
+      thresholdsOf.set(key, th);
+    }
+    const sources = new Map<string, Source>();
+    for (const [scope, th] of thresholdsOf) {
+      th.sort((a, b) => a - b); // ascending: a fast request stops at the first compare
+      const fields = SLOW + th.length;
+      sources.set(scope, {
+        scope,
+        ring: new CounterRing(opts.slotMs, ringSlots, fields),
+        period: new CounterRing(periodSlotMs, periodSlots, fields),
+        pending: new Float64Array(fields),
+        thresholds: Float64Array.from(th),
+        lastSeen: -Infinity,
+        absentAfterMs: undefined,
+        slos: [],
+      });
+    }
+    for (const slo of slos) {
+      const key = streamOf(slo);
+      if (key === undefined) continue;
+      const source = sources.get(key)!;
+      let allowed: number;
+      let field = FAILED;
+      if (slo.kind === 'success-rate' || slo.kind === 'cache-hit-rate') allowed = 1 - slo.objective;
+      else if (slo.kind === 'error-rate') allowed = slo.max;
+      else if (slo.kind === 'latency') {
+        allowed = 1 - slo.quantile;
+        field = SLOW + [...source.thresholds].indexOf(slo.thresholdMs);
+      } else continue;
+      source.slos.push(slo.name);
+      if (slo.kind !== 'cache-hit-rate' && slo.absentAfterMs !== false) {
+        source.absentAfterMs = Math.min(source.absentAfterMs ?? Infinity, slo.absentAfterMs);
+      }
+      const minEvents = opts.rules.map((r) => r.minEvents ?? defaultMinEvents(allowed, r.factor, floor));
+      const twin = this.targets.find((x) => x.source === source && x.field === field && Math.abs(x.allowed - allowed) <= 1e-12 && x.twinOf === undefined);
+      const target: Target = { slo: slo.name, route: slo.route, allowed, source, field, minEvents, twins: [] };
+      if (twin !== undefined && opts.rules.every((_, i) => twin.minEvents[i] === minEvents[i])) {
+        target.twinOf = twin.slo;
+        twin.twins.push(slo.name);
+      }
+      this.targets.push(target);
+    }
+    this.startedAt = this.targets.length > 0 ? startedAt() : 0;
+    for (const t of this.targets) this.byName.set(t.slo, t);
+    for (const [scope, s] of sources) {
+      if (scope === 'service') this.overall = s;
+      else if (scope === 'caches') this.allCaches = s;
+      else if (scope.startsWith('route:')) this.byRoute.set(scope.slice('route:'.length), s);
+      else this.byCache.set(scope.slice('cache:'.length), s);
     }
   }
 
@@ -95,51 +240,116 @@ export class BurnRateTracker {
     return this.targets.length > 0;
   }
 
-  /** Counts one request at `now`. */
-  record(now: number, route: string, failure: boolean): void {
+  /** True when some SLO asks for absent-traffic detection. */
+  get watchesAbsence(): boolean {
+    return [this.overall, ...this.byRoute.values()].some((s) => s?.absentAfterMs !== undefined);
+  }
+
+  /** Counts one request at `now` (tests and tools; the monitor uses {@link BurnRateTracker.recordStaged}). */
+  record(now: number, route: string, failure: boolean, durationMs = 0): void {
     this.staged[0] = now;
+    this.staged[1] = durationMs;
     this.recordStaged(this.staged, route, failure);
   }
 
   /**
-   * Hot path: counts one request at time `time[0]`. No allocation, no call
-   * unless the time changed; the time comes in a typed array so it is never
-   * boxed (see LatencyWindow.recordStaged).
+   * Hot path: counts one request at time `input[0]` lasting `input[1]` ms.
+   * No allocation, no call unless the time changed; time and duration come in
+   * a typed array so they are never boxed (see LatencyWindow.recordStaged).
+   * A latency SLO costs one compare of the duration against its threshold.
    */
-  recordStaged(time: Float64Array, route: string, failure: boolean): void {
-    const now = time[0]!;
+  recordStaged(input: Float64Array, route: string, failure: boolean): void {
+    const now = input[0]!;
     if (now !== this.pendingAt) this.flush(now);
-    const p = this.pending;
-    p.req++;
-    if (failure) p.bad++;
-    if (this.byRoute.size !== 0) this.recordRoute(route, failure);
+    this.dirty = true;
+    const o = this.overall;
+    if (o !== undefined) {
+      // Inlined rather than a call to count(): this runs for every request.
+      const p = o.pending;
+      p[EVENTS]!++;
+      if (failure) p[FAILED]!++;
+      if (o.thresholds.length !== 0) countSlow(p, o.thresholds, input[1]!);
+    }
+    if (this.byRoute.size !== 0) this.recordRoute(route, input, failure);
   }
 
-  private recordRoute(route: string, failure: boolean): void {
+  private recordRoute(route: string, input: Float64Array, failure: boolean): void {
     const r = this.byRoute.get(route);
-    if (r !== undefined) {
-      r.req++;
-      if (failure) r.bad++;
-    }
+    if (r !== undefined) count(r, input[1]!, failure);
+  }
+
+  /** Counts one cache lookup at time `time[0]`; `result` is HIT, MISS or ERROR. */
+  recordCacheStaged(time: Float64Array, cache: string, result: number): void {
+    const all = this.allCaches;
+    if (all === undefined && this.byCache.size === 0) return;
+    const now = time[0]!;
+    if (now !== this.pendingAt) this.flush(now);
+    this.dirty = true;
+    const bad = result !== HIT;
+    if (all !== undefined) count(all, 0, bad);
+    const c = this.byCache.get(cache);
+    if (c !== undefined) count(c, 0, bad);
+  }
+
+  /** Before a read: moves what was counted since the last move into the rings. */
+  private settle(): void {
+    if (this.dirty) this.flush(this.pendingAt);
   }
 
   /** Moves pending counts into the rings at `pendingAt`; later counts are taken at `next`. */
   private flush(next: number): void {
     const at = this.pendingAt;
-    move(this.pending, this.overall, at);
-    for (const r of this.byRoute.values()) move(r, r.ring, at);
+    if (this.overall !== undefined) move(this.overall, at);
+    for (const s of this.byRoute.values()) move(s, at);
+    if (this.allCaches !== undefined) move(this.allCaches, at);
+    for (const s of this.byCache.values()) move(s, at);
     this.pendingAt = next;
+    this.dirty = false;
   }
 
-  /** Every tracked SLO against every rule at `now`. */
+  /** Every tracked SLO against every rule at `now` (empty when burn-rate alerts are off). */
   status(now: number): BurnStatus[] {
-    this.flush(this.pendingAt);
+    if (!this.opts.enabled) return [];
+    this.settle();
     const sums = this.windowSums(now);
     return this.targets.map((t) => {
-      const s: BurnStatus = { slo: t.slo, rules: this.opts.rules.map((rule) => this.judge(t, rule, sums(t.ring))) };
+      const s: BurnStatus = { slo: t.slo, rules: this.opts.rules.map((rule, i) => this.judge(now, t, rule, t.minEvents[i]!, sums(t.source))) };
       if (t.route !== undefined) s.route = t.route;
       return s;
     });
+  }
+
+  /**
+   * The error budget of SLO `slo` over the SLO period at `now` (the observed
+   * part of it, when the monitor is younger than the period), or undefined for
+   * an SLO that is not a good-event ratio.
+   */
+  budget(slo: string, now: number): ErrorBudget | undefined {
+    const t = this.byName.get(slo);
+    if (t === undefined) return undefined;
+    this.settle();
+    const periodMs = this.opts.periodMs;
+    const [events] = t.source.period.exactSums(now, EVENTS, [periodMs]);
+    const [bad] = t.source.period.exactSums(now, t.field, [periodMs]);
+    const allowedBad = events! * t.allowed;
+    return {
+      periodMs,
+      observedMs: Math.max(0, Math.min(periodMs, now - this.startedAt)),
+      events: events!,
+      badEvents: bad!,
+      allowedBadEvents: allowedBad,
+      remaining: events! > 0 ? 1 - bad! / allowedBad : null,
+    };
+  }
+
+  /** SLO `slo`'s burn rate over exactly the last `windowMs` (null without events; undefined when not tracked). */
+  burn(slo: string, now: number, windowMs: number): number | null | undefined {
+    const t = this.byName.get(slo);
+    if (t === undefined) return undefined;
+    this.settle();
+    const [events] = t.source.ring.exactSums(now, EVENTS, [windowMs]);
+    const [bad] = t.source.ring.exactSums(now, t.field, [windowMs]);
+    return events! > 0 ? bad! / events! / t.allowed : null;
   }
 
   /** The detector that opens `slo-burn` incidents, one scope per SLO (`slo:<name>`). */
@@ -156,14 +366,59 @@ export class BurnRateTracker {
     };
   }
 
+  /**
+   * The detector that opens `service-down` when a stream that had traffic
+   * receives none for its SLOs' `absentAfterMs` (scope `service` for all
+   * traffic, `route:<r>` for a route), and resolves it at the first evaluation
+   * after traffic returns. The wait is the condition itself: no `forMs`.
+   */
+  absenceDetector(): Detector {
+    const tracker = this;
+    return {
+      name: 'absent-traffic',
+      type: 'service-down',
+      forMs: 0,
+      clearForMs: 0,
+      observe(ctx: DetectionContext): Observation[] {
+        return tracker.observeAbsence(ctx.now);
+      },
+    };
+  }
+
+  private observeAbsence(now: number): Observation[] {
+    this.settle();
+    const out: Observation[] = [];
+    for (const s of [this.overall, ...this.byRoute.values()]) {
+      if (s === undefined || s.absentAfterMs === undefined || s.lastSeen === -Infinity) continue;
+      const silentMs = Math.max(0, now - s.lastSeen);
+      const signal: SignalReading = { name: 'time since the last request', value: silentMs, unit: 'ms', direction: 'above', at: now };
+      if (silentMs < s.absentAfterMs) {
+        out.push({ scope: s.scope, severity: null, signal });
+        continue;
+      }
+      signal.threshold = s.absentAfterMs;
+      const where = s.scope === 'service' ? '' : ` on ${s.scope.slice('route:'.length)}`;
+      out.push({
+        scope: s.scope,
+        severity: 'critical',
+        signal,
+        summary: `No requests${where} for ${formatDuration(silentMs)} (≥ ${formatDuration(s.absentAfterMs)}) after traffic: SLO${s.slos.length > 1 ? 's' : ''} ${s.slos.join(', ')} cannot be judged`,
+      });
+    }
+    return out;
+  }
+
   private observe(now: number): Observation[] {
-    this.flush(this.pendingAt);
+    if (!this.opts.enabled) return [];
+    this.settle();
     const sums = this.windowSums(now);
     const out: Observation[] = [];
     for (const t of this.targets) {
-      const rules = this.opts.rules.map((rule) => ({ rule, r: this.judge(t, rule, sums(t.ring)) }));
-      const judged = rules.filter(({ r }) => r.short.requests >= this.minSamples && r.short.requests > 0 && r.long.burnRate !== null);
-      if (judged.length === 0) continue; // not enough traffic: no data
+      if (t.twinOf !== undefined) continue; // one incident per cause: the first twin opens it
+      const judged = this.opts.rules
+        .map((rule, i) => ({ rule, r: this.judge(now, t, rule, t.minEvents[i]!, sums(t.source)) }))
+        .filter(({ r }) => r.judged);
+      if (judged.length === 0) continue; // too young or too little traffic: no data, neither opens nor resolves
       let worst: (typeof judged)[number] | undefined;
       for (const j of judged) if (j.r.firing && (worst === undefined || compareSeverity(j.rule.severity, worst.rule.severity) > 0)) worst = j;
       const shown = worst ?? judged[0]!;
@@ -186,7 +441,7 @@ export class BurnRateTracker {
         severity: worst.rule.severity,
         signal,
         summary:
-          `SLO ${t.slo} is burning its error budget at ${round(long)}× over ${formatDuration(worst.rule.longMs)} and ` +
+          `${t.twins.length > 0 ? `SLOs ${[t.slo, ...t.twins].join(', ')} are` : `SLO ${t.slo} is`} burning the error budget at ${round(long)}× over ${formatDuration(worst.rule.longMs)} and ` +
           `${round(worst.r.short.burnRate ?? 0)}× over ${formatDuration(worst.rule.shortMs)} (rule ${worst.rule.name}, ≥ ${worst.rule.factor}×): ` +
           `the ${formatDuration(this.opts.periodMs)} budget lasts ${lasts} at this rate`,
       });
@@ -195,56 +450,72 @@ export class BurnRateTracker {
   }
 
   /**
-   * Window sums per ring at `now`, read once per ring however many SLOs share
-   * it (a route's success-rate and error-rate SLOs do) and for all windows in
-   * one pass: 200 routes × 3 rules stay well inside `evaluate()`'s budget.
+   * Window sums per stream at `now`, read once per stream however many SLOs
+   * share it (a route's success-rate, error-rate and latency SLOs do) and for
+   * all windows in one pass.
    */
-  private windowSums(now: number): (ring: CounterRing) => WindowSums {
-    const memo = new Map<CounterRing, WindowSums>();
-    return (ring) => {
-      let s = memo.get(ring);
+  private windowSums(now: number): (source: Source) => Float64Array[] {
+    const memo = new Map<Source, Float64Array[]>();
+    return (source) => {
+      let s = memo.get(source);
       if (s === undefined) {
-        s = { req: ring.sums(now, REQ, this.windowsMs), bad: ring.sums(now, BAD, this.windowsMs) };
-        memo.set(ring, s);
+        s = [];
+        for (let f = 0; f < source.pending.length; f++) s.push(Float64Array.from(source.ring.exactSums(now, f, this.windowsMs)));
+        memo.set(source, s);
       }
       return s;
     };
   }
 
-  private judge(t: Target, rule: BurnRule, sums: WindowSums): BurnStatus['rules'][number] {
+  private judge(now: number, t: Target, rule: BurnRule, minEvents: number, sums: Float64Array[]): BurnStatus['rules'][number] {
     const window = (windowMs: number): BurnWindow => {
       const i = this.windowsMs.indexOf(windowMs);
-      const requests = sums.req[i]!;
-      const bad = sums.bad[i]!;
-      return { windowMs, requests, burnRate: requests > 0 ? bad / requests / t.allowed : null };
+      const requests = sums[EVENTS]![i]!;
+      const bad = sums[t.field]![i]!;
+      const observed = rule.partial || now - this.startedAt >= windowMs;
+      return {
+        windowMs,
+        requests,
+        burnRate: requests > 0 ? bad / requests / t.allowed : null,
+        // Fractional counts come from the oldest slot's share; a tiny float shortfall must not hide a full window.
+        judged: observed && requests + 1e-9 >= minEvents && requests > 0,
+      };
     };
     const long = window(rule.longMs);
     const short = window(rule.shortMs);
-    const firing =
-      long.burnRate !== null && short.burnRate !== null && short.requests >= this.minSamples && long.burnRate >= rule.factor && short.burnRate >= rule.factor;
-    return { name: rule.name, severity: rule.severity, factor: rule.factor, long, short, firing };
+    const judged = long.judged && short.judged;
+    const firing = judged && long.burnRate! >= rule.factor && short.burnRate! >= rule.factor;
+    return { name: rule.name, severity: rule.severity, factor: rule.factor, minEvents, long, short, judged, firing };
   }
 }
 
-interface Pending {
-  req: number;
-  bad: number;
+/** Counts one event of `durationMs` (0 for cache lookups) into a stream's pending counts. */
+function count(s: Source, durationMs: number, bad: boolean): void {
+  const p = s.pending;
+  p[EVENTS]!++;
+  if (bad) p[FAILED]!++;
+  if (s.thresholds.length !== 0) countSlow(p, s.thresholds, durationMs);
 }
 
-/** Request and bad counts of one ring over each of `windowsMs`. */
-interface WindowSums {
-  req: number[];
-  bad: number[];
-}
-
-function move(p: Pending, ring: CounterRing | undefined, at: number): void {
-  if (p.req === 0) return;
-  if (ring !== undefined) {
-    ring.add(at, REQ, p.req);
-    if (p.bad > 0) ring.add(at, BAD, p.bad);
+/** Counts a request slower than each of the ascending `thresholds`: one compare for a fast request. */
+function countSlow(p: Float64Array, thresholds: Float64Array, durationMs: number): void {
+  for (let i = 0; i < thresholds.length; i++) {
+    if (durationMs <= thresholds[i]!) return;
+    p[SLOW + i]!++;
   }
-  p.req = 0;
-  p.bad = 0;
+}
+
+function move(s: Source, at: number): void {
+  const p = s.pending;
+  if (p[EVENTS] === 0) return;
+  for (let f = 0; f < p.length; f++) {
+    const n = p[f]!;
+    if (n === 0) continue;
+    s.ring.add(at, f, n);
+    s.period.add(at, f, n);
+    p[f] = 0;
+  }
+  if (at > s.lastSeen) s.lastSeen = at;
 }
 
 function round(n: number): number {

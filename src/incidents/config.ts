@@ -289,6 +289,22 @@ export const burnRuleSchema = z.strictObject({
   factor: z.number().positive(),
   longMs: z.number().int().positive(),
   shortMs: z.number().int().positive(),
+  /**
+   * Events each window must hold before the rule is judged. Default: the
+   * smallest count at which one bad event cannot reach `factor` on its own,
+   * `⌊1 / (allowed × factor)⌋ + 1` (70 for 14.4× on a 99.9 % SLO), and at
+   * least `burnRate.minSamples`. Lower it for low-traffic services that
+   * accept a page on a handful of failures.
+   */
+  minEvents: z.number().int().positive().optional(),
+  /**
+   * `false` (default): a window younger than its length (since the monitor
+   * started) is not judged, so a restart or deploy never pages on a few
+   * minutes of data read as an hour. `true`: judge it on its observed part
+   * (still subject to `minEvents`) — faster paging after a start, more
+   * false pages on random errors.
+   */
+  partial: z.boolean().default(false),
 });
 /**
  * A burn-rate rule.
@@ -309,16 +325,16 @@ export type BurnRule = z.output<typeof burnRuleSchema>;
  * ```
  */
 export const DEFAULT_BURN_RULES: readonly BurnRule[] = [
-  { name: 'page-fast', severity: 'critical', factor: 14.4, longMs: 3_600_000, shortMs: 300_000 },
-  { name: 'page-slow', severity: 'high', factor: 6, longMs: 21_600_000, shortMs: 1_800_000 },
-  { name: 'ticket', severity: 'medium', factor: 3, longMs: 86_400_000, shortMs: 7_200_000 },
+  { name: 'page-fast', severity: 'critical', factor: 14.4, longMs: 3_600_000, shortMs: 300_000, partial: false },
+  { name: 'page-slow', severity: 'high', factor: 6, longMs: 21_600_000, shortMs: 1_800_000, partial: false },
+  { name: 'ticket', severity: 'medium', factor: 3, longMs: 86_400_000, shortMs: 7_200_000, partial: false },
 ];
 
-/** Multi-window, multi-burn-rate alerting on success-rate and error-rate SLOs. */
+/** Multi-window, multi-burn-rate alerting on every good-event-ratio SLO (success rate, error rate, latency, cache hit rate). */
 export const burnRateSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
-    /** The SLO period the error budget is spread over (default 30 days). */
+    /** The SLO period the error budget is spread over (default 30 days): budgets in `evaluate()` cover it. */
     periodMs: z.number().int().positive().default(30 * 86_400_000),
     /** Slot size of the coarse counters that back the long windows. */
     slotMs: z.number().int().positive().default(60_000),
@@ -331,7 +347,7 @@ export const burnRateSchema = z
     forMs: durationMs('forMs').default(0),
     /** Clear time before resolving (default `incidents.clearForMs`). */
     clearForMs: durationMs('clearForMs').optional(),
-    /** Fewer requests than this in a rule's short window reads as no data (default: the monitor's `minSamples`). */
+    /** Floor of every rule's default `minEvents` (default: the monitor's `minSamples`). */
     minSamples: z.number().int().nonnegative().optional(),
   })
   .prefault({})

@@ -237,8 +237,9 @@ export class IncidentSystem {
       applyLast: (type, scope) => this.inhibitor.mayInhibit(type, scope),
     });
     for (const d of built) this.detection.add(d);
-    this.burn = new BurnRateTracker(o.burnRate, o.slos, o.minSamples);
-    if (this.burn.active) this.detection.add(this.burn.detector());
+    this.burn = new BurnRateTracker(o.burnRate, o.slos, o.minSamples, () => o.clock.now());
+    if (this.burn.active && o.burnRate.enabled) this.detection.add(this.burn.detector());
+    if (this.burn.watchesAbsence) this.detection.add(this.burn.absenceDetector());
 
     if (o.incidentLog !== undefined) {
       // Throws a ConfigError for a device, FIFO or directory: reading one would never end.

@@ -73,6 +73,48 @@ export class CounterRing {
     return windowsMs.map((w) => this.windowSum(field, w));
   }
 
+  /**
+   * Sums of `field` over exactly the last `windowsMs` ending at `now`, each
+   * capped at what the ring holds.
+   *
+   * A window of W ms is `[now − W, now]`: the head slot up to `now`, every
+   * whole slot after the one holding `now − W`, and of that oldest slot the
+   * share that lies inside the window, `((k₀ + 1)·slotMs − (now − W)) / slotMs`,
+   * assuming its events were spread evenly over it. So a 5-minute window
+   * always covers 5 minutes (neither the 4–5 of whole slots back to the
+   * head's start nor the 5–6 of whole slots plus the head), and a burn stops
+   * counting exactly W after it ended. The ring must hold
+   * `⌈W / slotMs⌉ + 1` slots for the oldest slot to be known.
+   */
+  exactSums(now: number, field: number, windowsMs: readonly number[]): number[] {
+    this.roll(Math.floor(now / this.slotMs));
+    return windowsMs.map((w) => this.exactSum(now, field, w));
+  }
+
+  private exactSum(now: number, field: number, windowMs: number): number {
+    const from = now - windowMs;
+    const k0 = Math.floor(from / this.slotMs);
+    const upTo = this.cells[this.headBase + field]!;
+    if (this.head < 0 || k0 >= this.head) {
+      // The whole window lies in the head slot: its share of the head's count.
+      const headCount = upTo - this.cumAt(this.head - 1, field);
+      const headStart = this.head * this.slotMs;
+      const span = Math.max(now - headStart, 1);
+      return k0 >= this.head && from > headStart ? (headCount * (now - from)) / span : headCount;
+    }
+    const endK0 = this.cumAt(k0, field);
+    const countK0 = endK0 - this.cumAt(k0 - 1, field);
+    const inside = ((k0 + 1) * this.slotMs - from) / this.slotMs;
+    return upTo - endK0 + countK0 * inside;
+  }
+
+  /** Running total at the end of absolute slot `k`; before the ring, what left it. */
+  private cumAt(k: number, field: number): number {
+    if (k < this.head - this.slots + 1) return this.base[field]!;
+    const i = ((k % this.slots) + this.slots) % this.slots;
+    return this.cells[i * this.fields + field]!;
+  }
+
   private windowSum(field: number, windowMs: number): number {
     const n = Math.min(this.slots, Math.max(1, Math.ceil(windowMs / this.slotMs)));
     const upTo = this.cells[this.headBase + field]!;

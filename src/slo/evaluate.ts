@@ -34,10 +34,43 @@ export interface SloResult {
   /** Samples the value is computed from (requests or cache lookups; 1 for resource readings). */
   samples: number;
   windowMs: number;
-  /** Ratio SLOs: share of the window's error budget left (1 = untouched, negative = overspent). */
+  /**
+   * Good-event-ratio SLOs (success rate, error rate, latency, cache hit rate):
+   * share of the error budget left over the SLO period (`budget.periodMs`,
+   * 30 days by default; 1 = untouched, negative = overspent), or null before
+   * any event. Same as `budget.remaining`.
+   */
   errorBudgetRemaining?: number | null;
-  /** Ratio SLOs: bad fraction over allowed bad fraction (1 = spending exactly the budget). */
+  /** Good-event-ratio SLOs: the window's bad fraction over the allowed bad fraction (1 = spending exactly the budget). */
   burnRate?: number | null;
+  /** Good-event-ratio SLOs: the error budget over the SLO period. */
+  budget?: ErrorBudget;
+}
+
+/**
+ * The error budget of a good-event-ratio SLO over its period: `allowed ×
+ * events` bad events may happen in any `periodMs`; `remaining` is the share
+ * not yet spent. Counted since the monitor started when it is younger than
+ * the period (`observedMs`).
+ *
+ * @example
+ * ```ts
+ * const b = monitor.evaluate().slos.find((s) => s.name === 'availability')?.budget;
+ * if (b && b.remaining !== null && b.remaining < 0.25) console.warn(`${b.badEvents} of ${b.allowedBadEvents} allowed bad events spent`);
+ * ```
+ */
+export interface ErrorBudget {
+  periodMs: number;
+  /** How much of the period the counts cover (less than `periodMs` until the monitor is that old). */
+  observedMs: number;
+  /** Events (requests, cache lookups) counted over the period. */
+  events: number;
+  /** Bad events: failures, requests slower than `thresholdMs`, cache misses and errors. */
+  badEvents: number;
+  /** Bad events the objective allows for these events: `(1 − objective) × events`. */
+  allowedBadEvents: number;
+  /** `1 − badEvents / allowedBadEvents`, or null without events. */
+  remaining: number | null;
 }
 
 /**
@@ -57,6 +90,14 @@ interface Judged {
   ratio?: { burnRate: number | null };
 }
 
+/** Reads good-event-ratio counts kept outside the window store (by the burn-rate tracker). */
+export interface RatioReader {
+  /** An SLO's error budget over its period (undefined for SLOs that have none). */
+  budget(slo: string, now: number): ErrorBudget | undefined;
+  /** An SLO's burn rate over the last `windowMs` (null without events, undefined for SLOs not tracked). */
+  burn(slo: string, now: number, windowMs: number): number | null | undefined;
+}
+
 /**
  * Computes every SLO's current value and status from the series and probes.
  * Pure with respect to events: the monitor decides what is a transition.
@@ -67,6 +108,7 @@ export class SloEvaluator {
   private readonly probes: ResourceProbes;
   private readonly minSamples: number;
   private readonly monotonic: () => number;
+  private readonly ratios: RatioReader | undefined;
   private lastCpu: { at: number; micros: number } | undefined;
   private cpuValue: number | null = null;
   private eventLoopValue: number | null = null;
@@ -85,7 +127,10 @@ export class SloEvaluator {
     probes: ResourceProbes;
     minSamples: number;
     monotonic: () => number;
+    /** Period budgets and latency burn rates (from the burn-rate tracker's counts). */
+    ratios?: RatioReader;
   }) {
+    this.ratios = opts.ratios;
     this.slos = opts.slos;
     this.store = opts.store;
     this.probes = opts.probes;
@@ -186,14 +231,30 @@ export class SloEvaluator {
         windowMs,
       };
       if (slo.route !== undefined) result.route = slo.route;
-      if (slo.kind === 'cache-hit-rate') result.cache = slo.cache;
+      if (slo.kind === 'cache-hit-rate' && slo.cache !== undefined) result.cache = slo.cache;
       if (judged.ratio !== undefined) {
         const burn = judged.ratio.burnRate;
         result.burnRate = burn;
-        result.errorBudgetRemaining = burn === null ? null : 1 - burn;
+        const budget = this.readBudget(slo.name, now);
+        if (budget !== undefined) {
+          result.budget = budget;
+          result.errorBudgetRemaining = budget.remaining;
+        } else {
+          result.errorBudgetRemaining = burn === null ? null : 1 - burn;
+        }
       }
       return result;
     });
+  }
+
+  private readBudget(slo: string, now: number): ErrorBudget | undefined {
+    if (this.ratios === undefined) return undefined;
+    try {
+      return this.ratios.budget(slo, now);
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
   }
 
   private fail(err: unknown): void {
@@ -237,7 +298,7 @@ export class SloEvaluator {
           samples = o.stats.requests;
           value = o.quantiles[overallQs.indexOf(slo.quantile)] ?? null;
         }
-        return {
+        const judged: Judged = {
           value,
           target: slo.thresholdMs,
           direction: 'max',
@@ -245,6 +306,10 @@ export class SloEvaluator {
           samples,
           consumed: value === null ? null : value / slo.thresholdMs,
         };
+        // As a good-event ratio: the share of requests slower than thresholdMs over the 1 − quantile allowed.
+        const burn = this.ratios?.burn(slo.name, now, this.store.slotMs * this.store.slots);
+        if (burn !== undefined) judged.ratio = { burnRate: burn };
+        return judged;
       }
       case 'success-rate':
       case 'error-rate': {
@@ -263,12 +328,13 @@ export class SloEvaluator {
         };
       }
       case 'cache-hit-rate': {
-        const c = this.store.caches.get(slo.cache);
         let hits = 0;
         let n = 0;
-        if (c !== undefined) {
-          hits = c.ring.total(now, HIT);
-          n = hits + c.ring.total(now, MISS) + c.ring.total(now, ERROR);
+        for (const [name, c] of this.store.caches) {
+          if (slo.cache !== undefined && name !== slo.cache) continue;
+          const h = c.ring.total(now, HIT);
+          hits += h;
+          n += h + c.ring.total(now, MISS) + c.ring.total(now, ERROR);
         }
         const value = n > 0 ? hits / n : null;
         const allowed = 1 - slo.objective;

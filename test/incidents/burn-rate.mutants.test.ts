@@ -10,7 +10,7 @@ const H = 60 * MIN;
 const DAY = 24 * H;
 
 function tracker(input: BurnRateInput, slos: SloConfig[], minSamples = 1) {
-  return new BurnRateTracker(burnRateSchema.parse(input), slos, minSamples);
+  return new BurnRateTracker(burnRateSchema.parse(input), slos, minSamples, () => 0);
 }
 
 /** `n` requests at `at`, of which `bad` fail. */
@@ -196,7 +196,7 @@ describe('burn rate: the summary’s numbers', () => {
     expect(obs!.severity).toBe('high');
     expect(obs!.signal).toEqual({ name: 'error-budget burn rate (1h 00m)', value: round(long), unit: 'number', direction: 'above', at: now, threshold: 2 });
     expect(obs!.summary).toBe(
-      `SLO availability is burning its error budget at ${round(long)}× over 1h 00m and ${round(short)}× over 5m 00s ` +
+      `SLO availability is burning the error budget at ${round(long)}× over 1h 00m and ${round(short)}× over 5m 00s ` +
         `(rule page, ≥ 2×): the 30d 0h budget lasts ${formatDuration(periodMs / long)} at this rate`,
     );
     const st = t.status(now)[0]!.rules[0]!;
@@ -210,7 +210,7 @@ describe('burn rate: the summary’s numbers', () => {
     burst(t, 50 * H, 'GET /', 100, 100);
     const [obs] = t.detector().observe({ now: 50 * H } as never);
     expect(obs!.summary).toBe(
-      'SLO availability is burning its error budget at 100× over 1h 00m and 100× over 5m 00s (rule page, ≥ 14.4×): the 30d 0h budget lasts 7h 12m at this rate',
+      'SLO availability is burning the error budget at 100× over 1h 00m and 100× over 5m 00s (rule page, ≥ 14.4×): the 30d 0h budget lasts 7h 12m at this rate',
     );
   });
 });

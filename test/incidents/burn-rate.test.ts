@@ -45,9 +45,10 @@ describe('multi-window, multi-burn-rate alerts (SLO 99.9 % over 30 days)', () =>
     expect(fast.firing).toBe(true);
     expect(fast.short.burnRate).toBeCloseTo(1000, 6); // 100 % bad / 0.1 % allowed
 
-    // Recovery. With 1-minute slots the 5 m window is clean 4 min after the last failure,
-    // the 30 m window after 29 min and the 2 h window after 119 min; each lower severity must
-    // then hold for clearForMs (120 s) before the incident steps down or resolves.
+    // Recovery. Windows are exact: a rule stops firing once its short window W holds less than
+    // factor × 0.1 % of outage, i.e. x > W × (1 − factor × 0.001) after the outage: 295.7 s for
+    // 5 m (evaluated at 300 s), 1789.2 s for 30 m (1790 s), 7178.4 s for 2 h (7180 s); each lower
+    // severity must then hold for clearForMs (120 s) before the incident steps down or resolves.
     const E = clock.now();
     const after = traffic(clock, monitor, 3 * H, 10, () => false, true);
     const at = (ms: number) => after.find((r) => r.at === E + ms)!;
@@ -55,11 +56,11 @@ describe('multi-window, multi-burn-rate alerts (SLO 99.9 % over 30 days)', () =>
       ['detected', -550, 'critical'],
       ['opened', -550, 'critical'],
       ['overdue', 350, undefined], // nobody acknowledged the P0 within 15 min
-      ['deescalated', 6 * 60, 'high'], // page-fast reset at E+4 min, + 2 min clear window
-      ['deescalated', 31 * 60, 'medium'], // page-slow reset at E+29 min
-      ['resolved', 121 * 60, undefined], // ticket reset at E+119 min
+      ['deescalated', 300 + 120, 'high'], // page-fast reset at E+300 s, + 2 min clear window
+      ['deescalated', 1790 + 120, 'medium'], // page-slow reset at E+1790 s
+      ['resolved', 7180 + 120, undefined], // ticket reset at E+7180 s
     ]);
-    expect(at(121 * MIN).report.incidents.resolved.map((i) => i.id)).toEqual([inc.id]);
+    expect(at(7300 * S).report.incidents.resolved.map((i) => i.id)).toEqual([inc.id]);
     expect(monitor.incidents.list()).toHaveLength(1);
   });
 

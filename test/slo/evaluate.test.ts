@@ -53,7 +53,9 @@ describe('latency SLOs', () => {
     within1pct(r.value, 100);
     expect(r).toMatchObject({ kind: 'latency', target: 800, direction: 'max', unit: 'ms', status: 'ok', samples: 100, windowMs: 300_000 });
     expect(r.route).toBeUndefined();
-    expect(r.burnRate).toBeUndefined();
+    // A latency SLO is also a good-event ratio: no request slower than 800 ms, so nothing burns.
+    expect(r.burnRate).toBe(0);
+    expect(r.errorBudgetRemaining).toBe(1);
   });
 
   it('is ok under 80 % of the threshold, warning from 80 %, breach above it', () => {
