@@ -51,12 +51,19 @@ describe('burn rate: too little traffic is no data, not a clear', () => {
   });
 
   it('the monitor’s minSamples is the default, the burnRate option overrides it', () => {
+    // minEvents = max(floor, ⌊1 / (a·f)⌋ + 1); here 1 / (0.01 × 10) = 10, so 11 without a higher floor.
+    // Read at 1 h, when the 1-hour window has been observed for its whole length.
     const fromMonitor = tracker({ rules }, [availability], 20);
-    burst(fromMonitor, 0, 'GET /', 19, 19);
-    expect(fromMonitor.detector().observe({ now: 0 } as never)).toEqual([]);
+    burst(fromMonitor, H, 'GET /', 19, 19); // floor 20 from the monitor: 19 is no data
+    expect(fromMonitor.detector().observe({ now: H } as never)).toEqual([]);
+    burst(fromMonitor, H, 'GET /', 1, 1);
+    expect(fromMonitor.detector().observe({ now: H } as never)).toMatchObject([{ severity: 'critical' }]);
+    // burnRate.minSamples 0 replaces the monitor's 20 (0 is a value, not "unset"): the floor is 11.
     const overridden = tracker({ rules, minSamples: 0 }, [availability], 20);
-    burst(overridden, 0, 'GET /', 1, 1);
-    expect(overridden.detector().observe({ now: 0 } as never)).toMatchObject([{ severity: 'critical' }]);
+    burst(overridden, H, 'GET /', 10, 10);
+    expect(overridden.detector().observe({ now: H } as never)).toEqual([]);
+    burst(overridden, H, 'GET /', 1, 1);
+    expect(overridden.detector().observe({ now: H } as never)).toMatchObject([{ severity: 'critical' }]);
   });
 
   it('healthy traffic is a clear reading (severity null), with the burn rate as the signal', () => {
@@ -69,9 +76,11 @@ describe('burn rate: too little traffic is no data, not a clear', () => {
   });
 
   it('an incident stays open when traffic stops (monitor, fake clock)', () => {
+    // `partial` judges the 1-hour window before the monitor is an hour old, so the
+    // outage opens within its first two minutes (20 requests ≥ minEvents max(20, 11)).
     const { clock, monitor } = setup({
       slos: [{ name: 'availability', kind: 'success-rate', objective: 0.99 }],
-      burnRate: { rules, clearForMs: 2 * MIN },
+      burnRate: { rules: rules.map((r) => ({ ...r, partial: true })), clearForMs: 2 * MIN },
     });
     for (let i = 0; i < 12; i++) {
       for (let r = 0; r < 20; r++) monitor.recordRequest({ route: 'GET /', durationMs: 5, status: 503 });
@@ -122,7 +131,9 @@ describe('burn rate: several SLOs and rules', () => {
       { name: 'never', severity: 'critical' as const, factor: 1000, longMs: H, shortMs: 5 * MIN },
     ];
     const t = tracker({ rules }, [availability]);
-    burst(t, 7 * H, 'GET /', 100, 5); // 5×: ticket, warn and page fire; 'never' does not
+    // 5×: ticket, warn and page fire; 'never' does not. 200 requests reach every rule's
+    // minEvents (⌊1 / (0.01·f)⌋ + 1: 101, 51, 26, 1), so each rule is judged.
+    burst(t, 7 * H, 'GET /', 200, 10);
     const [obs] = t.detector().observe({ now: 7 * H } as never);
     expect(obs).toMatchObject({ severity: 'high', signal: { threshold: 4, name: 'error-budget burn rate (1h 00m)' } });
     expect(obs!.summary).toContain('(rule page, ≥ 4×)');
@@ -133,6 +144,10 @@ describe('burn rate: several SLOs and rules', () => {
       ['page', true],
       ['never', false],
     ]);
+    // Listed high → low, the highest firing severity still wins (not the last firing rule).
+    const r = tracker({ rules: [...rules].reverse() }, [availability]);
+    burst(r, 7 * H, 'GET /', 200, 10);
+    expect(r.detector().observe({ now: 7 * H } as never)).toMatchObject([{ severity: 'high', signal: { threshold: 4 } }]);
   });
 
   it('a rule fires only when both its windows reach the factor', () => {
@@ -146,9 +161,11 @@ describe('burn rate: several SLOs and rules', () => {
     expect(r.short.burnRate).toBe(0);
     expect(r.firing).toBe(false);
     // Short window burning, long window diluted below the factor: not firing either.
+    // The exact 5-minute window read at 59 min is [54 min, 59 min]: the bursts at 54 … 59
+    // (slot 54 lies wholly inside it), so 10× for the six of them.
     const u = tracker({ rules }, [availability]);
-    for (let m = 0; m < 55; m++) burst(u, 20 * H + m * MIN, 'GET /', 100, 0);
-    for (let m = 55; m < 60; m++) burst(u, 20 * H + m * MIN, 'GET /', 100, 10); // 10× for 5 min
+    for (let m = 0; m < 54; m++) burst(u, 20 * H + m * MIN, 'GET /', 100, 0);
+    for (let m = 54; m < 60; m++) burst(u, 20 * H + m * MIN, 'GET /', 100, 10);
     const s = u.status(20 * H + 59 * MIN)[0]!.rules[0]!;
     expect(s.short.burnRate).toBeCloseTo(10, 9);
     expect(s.long.burnRate!).toBeLessThan(5);
@@ -179,14 +196,28 @@ describe('burn rate: the summary’s numbers', () => {
     perSlot.forEach((bad, i) => burst(t, base + i * slotMs + 30_000, 'GET /', 100, bad));
     const now = base + (perSlot.length - 1) * slotMs + 30_000;
 
-    // A window of `ms` covers the slot being written and the ones just before it,
-    // ceil(ms / slotMs) slots in all (the window arithmetic of CounterRing).
-    const burn = (ms: number) => {
-      const slots = perSlot.slice(-Math.ceil(ms / slotMs));
-      return slots.reduce((a, b) => a + b, 0) / (slots.length * 100) / 0.01;
+    // A window of `ms` is exactly [now − ms, now] (CounterRing.exactSums): every slot
+    // starting inside it counts whole, the slot holding now − ms by the share of it
+    // inside the window (its events taken as spread evenly over it).
+    const window = (ms: number) => {
+      const from = now - ms;
+      let requests = 0;
+      let bad = 0;
+      perSlot.forEach((b, i) => {
+        const start = base + i * slotMs;
+        const share = start >= from ? 1 : Math.max(0, (start + slotMs - from) / slotMs);
+        requests += 100 * share;
+        bad += b * share;
+      });
+      return { requests, burn: bad / requests / 0.01 };
     };
-    const long = burn(rule.longMs);
-    const short = burn(rule.shortMs);
+    const longW = window(rule.longMs);
+    const shortW = window(rule.shortMs);
+    // now − 1 h and now − 5 m fall half-way through a slot: 60 (5) whole slots and half of one.
+    expect(longW.requests).toBe(6050);
+    expect(shortW.requests).toBe(550);
+    const long = longW.burn;
+    const short = shortW.burn;
     expect(short).toBeCloseTo(10, 9); // the short window lies inside the 10 %-bad stretch
     expect(long).toBeGreaterThan(2);
     expect(long).toBeLessThan(10);
@@ -200,8 +231,8 @@ describe('burn rate: the summary’s numbers', () => {
         `(rule page, ≥ 2×): the 30d 0h budget lasts ${formatDuration(periodMs / long)} at this rate`,
     );
     const st = t.status(now)[0]!.rules[0]!;
-    expect(st.long).toEqual({ windowMs: H, requests: Math.ceil(H / slotMs) * 100, burnRate: expect.closeTo(long, 9) });
-    expect(st.short).toEqual({ windowMs: 5 * MIN, requests: Math.ceil((5 * MIN) / slotMs) * 100, burnRate: expect.closeTo(short, 9) });
+    expect(st.long).toEqual({ windowMs: H, requests: expect.closeTo(longW.requests, 9), burnRate: expect.closeTo(long, 9), judged: true });
+    expect(st.short).toEqual({ windowMs: 5 * MIN, requests: expect.closeTo(shortW.requests, 9), burnRate: expect.closeTo(short, 9), judged: true });
   });
 
   it('a full outage spends a 30-day budget in 30d / 100 = 7h 12m', () => {
@@ -216,15 +247,20 @@ describe('burn rate: the summary’s numbers', () => {
 });
 
 describe('burn rate: configuration', () => {
-  it('tracks nothing when disabled, and ignores SLO kinds it cannot judge', () => {
+  it('judges nothing when disabled (budgets are still kept), and ignores SLO kinds it cannot judge', () => {
     const off = tracker({ enabled: false }, [availability]);
-    expect(off.active).toBe(false);
-    burst(off, 0, 'GET /', 100, 100);
-    expect(off.status(0)).toEqual([]);
-    expect(off.detector().observe({ now: 0 } as never)).toEqual([]);
-    const latencyOnly = tracker({}, [{ name: 'p99', kind: 'latency', quantile: 0.99, thresholdMs: 100 } as unknown as SloConfig]);
-    expect(latencyOnly.active).toBe(false);
-    expect(latencyOnly.detector().observe({ now: 0 } as never)).toEqual([]);
+    expect(off.active).toBe(true); // the error budget over the period is kept with alerts off
+    burst(off, DAY, 'GET /', 100, 100); // a full outage, with every window observed and full
+    expect(off.status(DAY)).toEqual([]);
+    expect(off.detector().observe({ now: DAY } as never)).toEqual([]);
+    expect(off.budget('availability', DAY)).toMatchObject({ events: 100, badEvents: 100 });
+    // Memory, CPU and event-loop SLOs are not good-event ratios: nothing to count or judge.
+    const memoryOnly = tracker({}, [{ name: 'heap', kind: 'memory', of: 'heap', max: 0.8 } as SloConfig]);
+    expect(memoryOnly.active).toBe(false);
+    burst(memoryOnly, DAY, 'GET /', 100, 100);
+    expect(memoryOnly.status(DAY)).toEqual([]);
+    expect(memoryOnly.detector().observe({ now: DAY } as never)).toEqual([]);
+    expect(memoryOnly.budget('heap', DAY)).toBeUndefined();
   });
 });
 
@@ -235,8 +271,9 @@ describe('burn rate: edges', () => {
   ];
 
   it('minSamples 0: a short window with no requests is still no data', () => {
+    // minSamples 0 leaves minEvents at ⌊1 / (0.01 × 10)⌋ + 1 = 11.
     const t = tracker({ rules: [rules[0]!], minSamples: 0 }, [availability]);
-    burst(t, 10 * H, 'GET /', 10, 10);
+    burst(t, 10 * H, 'GET /', 11, 11);
     expect(t.detector().observe({ now: 10 * H } as never)).toMatchObject([{ severity: 'critical' }]);
     expect(t.detector().observe({ now: 10 * H + 10 * MIN } as never)).toEqual([]);
   });
