@@ -83,15 +83,25 @@ export class QuietLogger implements Logger {
   debug(): void {}
 
   private once(obj: unknown, msg?: string): void {
-    const kind = typeof obj === 'object' && obj !== null && typeof (obj as { kind?: unknown }).kind === 'string' ? (obj as { kind: string }).kind : 'other';
-    if (this.warned.has(kind)) return;
-    this.warned.add(kind);
-    process.emitWarning(`${msg ?? 'firebreak: contained error'} (further ${kind} errors are counted in stats().recording.contained, not logged; pass a logger to see them)`, {
-      type: 'FirebreakWarning',
-      code: `FIREBREAK_CONTAINED_${kind.toUpperCase().replace(/-/g, '_')}`,
-    });
+    const kind = typeof obj === 'object' && obj !== null && typeof (obj as { kind?: unknown }).kind === 'string' ? (obj as { kind: string }).kind : undefined;
+    // Without a kind (a plain message, e.g. the auth: 'none' notice), the message itself is what is said once.
+    const text = kind === undefined ? (typeof obj === 'string' ? obj : (msg ?? 'firebreak warning')) : (msg ?? `firebreak: ${kind} failed`);
+    const key = kind ?? text;
+    if (this.warned.has(key) || this.warned.size >= MAX_QUIET_KEYS) return;
+    this.warned.add(key);
+    try {
+      process.emitWarning(
+        kind === undefined ? text : `${text} (further ${kind} errors are only counted, in stats().recording.contained; pass a logger to see each one)`,
+        { type: 'FirebreakWarning', code: kind === undefined ? 'FIREBREAK_WARNING' : `FIREBREAK_CONTAINED_${kind.toUpperCase().replace(/-/g, '_')}` },
+      );
+    } catch {
+      // A host that made emitWarning throw (--throw-deprecation does not, but a patched process may) still runs.
+    }
   }
 }
+
+/** Distinct messages the quiet logger remembers having said (kinds are few; free-text messages are bounded here). */
+const MAX_QUIET_KEYS = 64;
 
 /**
  * Logs and counts contained errors for one monitor. Never throws: a logger
