@@ -240,7 +240,7 @@ class Channel {
       name: this.name,
       kind: this.kind,
       queued: this.queue.length,
-      inFlight: this.current !== undefined || this.retrying !== undefined,
+      inFlight: this.current !== undefined,
       ...this.counts,
     };
     if (this.lastError !== undefined) {
