@@ -58,7 +58,8 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   if (value === null || value === undefined) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
-  if (v.length > 64) return undefined;
+  // Every HTTP-date form starts with a day name; Date.parse alone would read '-5' as a year.
+  if (v.length > 64 || !/^[A-Za-z]{3}/.test(v)) return undefined;
   const at = Date.parse(v);
   return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
