@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import { ConfigError } from './errors.js';
 import type { ResourceProbes } from './metrics/process.js';
 import { MAX_NAME_LENGTH } from './metrics/series-store.js';
+import { loggerSchema } from './logger.js';
 import { actionsOptionsSchema } from './actions/types.js';
 import { playbooksOptionSchema } from './actions/playbooks.js';
 import { autoRemediateSchema } from './actions/remediation.js';
@@ -245,6 +246,13 @@ export const monitorOptionsSchema = z
     notifiers: z.array(notifierSchema).max(20).default([]),
     /** Multi-window, multi-burn-rate alerts and error budgets on every good-event-ratio SLO. */
     burnRate: burnRateSchema,
+    /**
+     * Where contained errors (listeners, notifiers, the incident log, health
+     * checks, detectors, actions) are logged: a pino, console or other object
+     * with `error`, `warn`, `info` and `debug` (`child()` is used when
+     * present). Default: one Node process warning per kind, then counts only.
+     */
+    logger: loggerSchema.optional(),
   })
   .superRefine((opts, ctx) => {
     const detectorNames = new Set<string>();

@@ -64,10 +64,22 @@ export class SafeEmitter<Events extends { [K in keyof Events]: Listener }> {
     this.ee.emit(event, ...(args as unknown[]));
   }
 
+  /** @internal Hears every listener error after it is counted (the monitor logs it); must not throw. */
+  protected onListenerError(_event: string, _err: unknown): void {}
+
   private wrap(event: PropertyKey, fn: Listener, once: boolean): Listener {
+    // One sink per listener, made here: containing a call allocates nothing.
+    const sink = (err: unknown): void => {
+      this.countListenerError(err);
+      try {
+        this.onListenerError(String(event), err);
+      } catch {
+        // The hook is firebreak's own logging; it is already contained there.
+      }
+    };
     const wrapper = (...args: unknown[]): void => {
       if (once) this.forget(fn, event);
-      callSafely(this.countListenerError, fn as (...a: unknown[]) => unknown, ...args);
+      callSafely(sink, fn as (...a: unknown[]) => unknown, ...args);
     };
     let byEvent = this.wrappers.get(fn);
     if (byEvent === undefined) this.wrappers.set(fn, (byEvent = new Map()));

@@ -22,7 +22,10 @@ export type {
   RecordingHealth,
   RejectReason,
 } from './monitor.js';
-export { MAX_ARMS } from './monitor.js';
+export { MAX_ARMS, DEFAULT_CLOSE_TIMEOUT_MS } from './monitor.js';
+export type { CloseOptions, CloseResult } from './monitor.js';
+export type { Logger, ContainedKind } from './logger.js';
+export { CONTAINED_KINDS } from './logger.js';
 export { MAX_NAME_LENGTH } from './metrics/series-store.js';
 export { ActionRegistry } from './actions/registry.js';
 export type { ActionRegistryStats, ActionEventName } from './actions/registry.js';
@@ -117,7 +120,7 @@ export type { HealthCheckFn, HealthCheckOptions, HealthReport, HealthCheckResult
 export type { IncidentStats, IncidentSummary, IncidentEvents, DetectorHandle } from './incidents/system.js';
 export { summarizeIncident } from './incidents/system.js';
 export type { Notification } from './incidents/notification.js';
-export type { NotifierStats } from './incidents/notifiers.js';
+export type { NotifierStats, DeadLetter } from './incidents/notifiers.js';
 export { replayLog, replayBound, REPLAY_MIN_BYTES } from './incidents/log.js';
 export type { CorruptLine, LogFlushResult, LogStats, LogRecord, ReplayOptions, ReplayResult } from './incidents/log.js';
 export type { BurnStatus, BurnWindow } from './incidents/burn-rate.js';

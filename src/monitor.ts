@@ -35,6 +35,7 @@ import type { LogFlushResult } from './incidents/log.js';
 import type { Maintenance } from './incidents/maintenance.js';
 import type { Silences } from './incidents/silences.js';
 import { IncidentSystem, type DetectorHandle, type IncidentEvents, type IncidentStats } from './incidents/system.js';
+import { ContainedErrors, type ContainedKind, type Logger } from './logger.js';
 
 /**
  * One finished request, as the host reports it.
@@ -117,7 +118,58 @@ export interface RecordingHealth {
   sloErrors: number;
   /** Records whose `arm` was not recorded because {@link MAX_ARMS} arms exist (or it was not a string, or longer than {@link MAX_NAME_LENGTH}). */
   armOverflow: number;
+  /**
+   * Contained errors by kind (each also went to the `logger` once):
+   * listeners, notifier attempts, incident-log I/O, health checks that threw,
+   * rejected or timed out, detectors, failed actions.
+   */
+  contained: Record<ContainedKind, number>;
+  /** Calls to the `logger` that threw or rejected (contained). */
+  loggerErrors: number;
 }
+
+/**
+ * Options of {@link Monitor.close}.
+ *
+ * @example
+ * ```ts
+ * await monitor.close({ timeoutMs: 5_000 });
+ * ```
+ */
+export interface CloseOptions {
+  /**
+   * How long, on the monitor's clock, to wait for remediation runs in flight
+   * and notifications (queued, in flight or waiting to retry) before giving
+   * up on them: notifications left are dead-lettered. Default 10 000.
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * What {@link Monitor.close} did.
+ *
+ * @example
+ * ```ts
+ * const { log, deadLettered, timedOut } = await monitor.close();
+ * ```
+ */
+export interface CloseResult {
+  /** Incident-log lines persisted and lost since the previous flush (as `flush()` reports). */
+  log: LogFlushResult;
+  /** Notifications delivered since the monitor was created, over all notifiers. */
+  delivered: number;
+  /** Notifications given up on since the monitor was created (failed, or abandoned at the deadline). */
+  deadLettered: number;
+  /** The deadline passed before remediation and notifications settled. */
+  timedOut: boolean;
+}
+
+/** Default of {@link CloseOptions.timeoutMs}. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+
+// Node ≥ 20 defines Symbol.asyncDispose (as Symbol.for('nodejs.asyncDispose')); older runtimes get the same registered symbol.
+const asyncDispose: typeof Symbol.asyncDispose =
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
 
 /**
  * The JSON snapshot of `monitor.stats()`.
@@ -230,6 +282,10 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   private lastStatus = new Map<string, SloStatus>();
   private cancelSchedule: (() => void) | undefined;
   private lastReport: EvaluationReport | undefined;
+  /** The logger contained errors go to (`options.logger`, as a `child({ name: 'firebreak', service })` when it has one). */
+  readonly logger: Logger;
+  private readonly contained: ContainedErrors;
+  private closing: Promise<CloseResult> | undefined;
 
   constructor(options: MonitorOptions) {
     super();
@@ -237,6 +293,8 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.options = opts;
     this.service = opts.service;
     this.clock = opts.clock ?? systemClock;
+    this.contained = new ContainedErrors(opts.logger, { name: 'firebreak', service: opts.service });
+    this.logger = this.contained.logger;
     this.classify = opts.classify;
     this.store = new SeriesStore({
       slotMs: opts.window.slotMs,
@@ -262,7 +320,11 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       incidentLog: opts.incidentLog,
       notifiers: opts.notifiers,
       burnRate: opts.burnRate,
-      emit: (event, ...args) => this.emit(event, ...args),
+      emit: (event, ...args) => {
+        this.reportEvent(event, args[0]);
+        this.emit(event, ...args);
+      },
+      contained: (kind, name, err) => this.contained.report(kind, name, err),
     });
     this.incidents = this.incidentSystem.manager;
     this.silences = this.incidentSystem.silences;
@@ -279,7 +341,10 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.evaluator = new SloEvaluator(evaluatorOpts);
     this.registry = opts.prometheus.registry ?? newRegistry();
     this.actions = new ActionRegistry(this.clock, opts.actions, {
-      emit: (event, execution) => this.emit(event, execution),
+      emit: (event, execution) => {
+        if (event === 'action:failed') this.contained.report('action', execution.action, execution.error ?? execution.outcome, { executionId: execution.id, outcome: execution.outcome });
+        this.emit(event, execution);
+      },
       timeline: (id, entry) => void this.incidents.record(id, entry),
       requireIncident: (id) => void this.incidents.require(id),
     });
@@ -546,7 +611,9 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     } catch (err) {
       // Detectors are contained one by one; this guards the engine itself.
       incidents = noChanges();
-      this.emit('detector:error', { detector: 'detection', error: err instanceof Error ? err : new Error(String(err)) });
+      const info = { detector: 'detection', error: err instanceof Error ? err : new Error(String(err)) };
+      this.reportEvent('detector:error', info);
+      this.emit('detector:error', info);
     }
     const report: EvaluationReport = { at, slos, transitions, incidents };
     this.lastReport = report;
@@ -597,6 +664,8 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         listenerErrors: this.listenerErrors,
         sloErrors: this.evaluator.errors,
         armOverflow: this.armOverflow,
+        contained: { ...this.contained.counts },
+        loggerErrors: this.contained.loggerErrors,
       },
       slos: this.evaluator.evaluate(now),
       incidents: this.incidentSystem.stats(now),
@@ -729,6 +798,98 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   /** True between `start()` and `stop()`. */
   get running(): boolean {
     return this.cancelSchedule !== undefined;
+  }
+
+  // ---- Shutdown and logging of contained errors (issue 16: fits the ecosystem) ----
+
+  /**
+   * Shuts the monitor down gracefully, once: stops every timer (`stop()`),
+   * waits for remediation runs in flight and for notifications still
+   * queued, in flight or waiting to retry, up to `timeoutMs` on the
+   * monitor's clock (notifications left then are dead-lettered: counted and
+   * emitted as `notifier:dead-letter`), then writes the incident log. Never
+   * rejects. A second call returns the same promise. Also available as
+   * `await using monitor = createMonitor(…)` (`Symbol.asyncDispose`).
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => {
+   *   server.close();
+   *   void monitor.close({ timeoutMs: 5_000 }).then(({ log, deadLettered }) => {
+   *     if (log.failed > 0 || deadLettered > 0) console.error('firebreak lost', log.failed, 'log lines and', deadLettered, 'notifications');
+   *   });
+   * });
+   * ```
+   */
+  close(options: CloseOptions = {}): Promise<CloseResult> {
+    if (this.closing !== undefined) return this.closing;
+    const t = options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    if (typeof t !== 'number' || !(t >= 0 && t <= 3_600_000)) {
+      throw new ConfigError('close options', [{ path: 'timeoutMs', message: 'timeoutMs must be a number of ms between 0 and 3600000' }]);
+    }
+    this.closing = this.shutdown(t);
+    return this.closing;
+  }
+
+  /** `await using monitor = createMonitor(…)`: the same as {@link Monitor.close} with its defaults. */
+  async [asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<CloseResult> {
+    // The evaluation timer, ticker and controls stop now; the log's and notifiers' timers after they drain.
+    this.cancelSchedule?.();
+    this.cancelSchedule = undefined;
+    this.ticker.stop();
+    this.probes.stop();
+    this.controls.stop();
+    this.remediation.stop();
+    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    let expired = false;
+    const deadline = new Promise<void>((resolve) => {
+      timer = this.clock.setTimeout(() => {
+        expired = true;
+        resolve();
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([this.remediation.settled(), deadline]);
+      const r = await this.incidentSystem.close(deadline);
+      let delivered = 0;
+      let deadLettered = 0;
+      for (const n of this.incidentSystem.notifiers.stats()) {
+        delivered += n.delivered;
+        deadLettered += n.deadLettered;
+      }
+      return { log: r.log, delivered, deadLettered, timedOut: expired || r.timedOut };
+    } catch (err) {
+      // Every step above is written not to reject; this guards the promise the host awaits.
+      this.contained.report('incident-log', 'close', err);
+      this.incidentSystem.stop();
+      return { log: { written: 0, failed: 0 }, delivered: 0, deadLettered: 0, timedOut: expired };
+    } finally {
+      if (timer !== undefined) this.clock.clearTimeout(timer);
+      this.stop();
+    }
+  }
+
+  protected override onListenerError(event: string, err: unknown): void {
+    this.contained.report('listener', event, err);
+  }
+
+  /** Events that carry a contained error are logged once, here, as they are emitted. */
+  private reportEvent(event: string, arg: unknown): void {
+    if (event === 'detector:error') {
+      const info = arg as { detector: string; error: Error };
+      this.contained.report('detector', info.detector, info.error);
+    } else if (event === 'incident:log-error') {
+      this.contained.report('incident-log', this.options.incidentLog?.path ?? 'incident log', arg);
+    }
   }
 
   /**

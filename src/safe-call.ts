@@ -96,3 +96,96 @@ export function callSafely<A extends unknown[]>(onError: ErrorSink, fn: (...args
   }
   containAsync(result, onError);
 }
+
+type EventListener = (ev: Event) => unknown;
+type AbortListener = EventListener | { handleEvent(ev: Event): unknown };
+
+/**
+ * An `AbortSignal` to hand to user code that fires when `timeoutMs` passes
+ * (or {@link AbortHandle.abort} is called), with an abort reason shaped like
+ * `AbortSignal.timeout()`'s (a `TimeoutError` DOMException). Node reports a
+ * throw in an abort listener as an uncaught exception, which would end the
+ * host: listeners added to this signal (`addEventListener`, `onabort`) are
+ * wrapped so that a throw or a rejection goes to `onError` instead. Signals
+ * derived from it (`AbortSignal.any([signal])`) are the caller's own.
+ */
+export interface AbortHandle {
+  readonly signal: AbortSignal;
+  /** Aborts with a `TimeoutError` saying `message`; a second call does nothing. */
+  abort(message: string): void;
+}
+
+/**
+ * Creates an {@link AbortHandle} whose listeners cannot crash the host.
+ *
+ * @example
+ * ```ts
+ * const h = guardedAbort(onError);
+ * const timer = clock.setTimeout(() => h.abort(`timed out after ${ms} ms`), ms);
+ * await check(h.signal);
+ * ```
+ */
+export function guardedAbort(onError: ErrorSink = ignore): AbortHandle {
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const add = EventTarget.prototype.addEventListener;
+  const remove = EventTarget.prototype.removeEventListener;
+  const wrappers = new Map<string, Map<AbortListener, EventListener>>();
+  const wrap = (type: string, listener: AbortListener): EventListener => {
+    let byType = wrappers.get(type);
+    if (byType === undefined) wrappers.set(type, (byType = new Map()));
+    let w = byType.get(listener);
+    if (w === undefined) {
+      w = function (this: unknown, ev: Event): void {
+        try {
+          const r: unknown = typeof listener === 'function' ? listener.call(this, ev) : listener.handleEvent(ev);
+          containAsync(r, onError);
+        } catch (err) {
+          report(onError, err);
+        }
+      };
+      byType.set(listener, w);
+    }
+    return w;
+  };
+  let onabort: ((this: AbortSignal, ev: Event) => unknown) | null = null;
+  let onabortWrapper: EventListener | undefined;
+  Object.defineProperties(signal, {
+    addEventListener: {
+      configurable: true,
+      value(type: string, listener: AbortListener | null, options?: boolean | { once?: boolean; signal?: AbortSignal }): void {
+        if (listener === null || listener === undefined) return;
+        add.call(signal, type, wrap(type, listener), options);
+      },
+    },
+    removeEventListener: {
+      configurable: true,
+      value(type: string, listener: AbortListener | null, options?: boolean | { capture?: boolean }): void {
+        if (listener === null || listener === undefined) return;
+        const w = wrappers.get(type)?.get(listener);
+        if (w !== undefined) remove.call(signal, type, w, options);
+      },
+    },
+    onabort: {
+      configurable: true,
+      get: () => onabort,
+      set(fn: unknown) {
+        if (onabortWrapper !== undefined) remove.call(signal, 'abort', onabortWrapper);
+        onabortWrapper = undefined;
+        onabort = typeof fn === 'function' ? (fn as (this: AbortSignal, ev: Event) => unknown) : null;
+        if (onabort !== null) {
+          const f = onabort;
+          onabortWrapper = wrap('\0onabort', f as EventListener);
+          add.call(signal, 'abort', onabortWrapper);
+        }
+      },
+    },
+  });
+  return {
+    signal,
+    abort(message: string): void {
+      if (signal.aborted) return;
+      controller.abort(new DOMException(message, 'TimeoutError'));
+    },
+  };
+}

@@ -55,6 +55,12 @@ export const fastifyPluginOptionsSchema = z.strictObject({
   notFoundRoute: z.string().min(1).max(200).default(NOT_FOUND_ROUTE),
   /** Prefix the method to the URL pattern (`GET /users/:id`). */
   includeMethod: z.boolean().default(true),
+  /**
+   * `await monitor.close()` in the app's `onClose` hook (`app.close()`).
+   * Off by default: the plugin did not create the monitor, which may be
+   * shared with other apps or outlive this one.
+   */
+  closeMonitor: z.boolean().default(false),
 });
 
 type OwnOptions = z.input<typeof fastifyPluginOptionsSchema>;
@@ -175,6 +181,13 @@ const firebreakFastify: FastifyPluginAsync<FirebreakFastifyOptions> = async (app
         done();
       });
     }
+  }
+
+  if (opts.closeMonitor) {
+    // close() never rejects, so app.close() cannot fail on it.
+    app.addHook('onClose', async () => {
+      await monitor.close();
+    });
   }
 
   if (opts.routes) {

@@ -314,7 +314,7 @@ export const httpOptionsSchema = z.strictObject({
    * (`adminAuditLog(monitor).listenerErrors`).
    */
   onAudit: z.custom<(entry: AdminAuditEntry) => void | Promise<void>>(isFn, { message: 'onAudit must be a function' }).optional(),
-  /** Where the one-time `auth: 'none'` warning goes (default: console). */
+  /** Where the one-time `auth: 'none'` warning goes (default: the monitor's `logger`, whose quiet default is a Node process warning). */
   logger: z
     .custom<{ warn(message: string): void }>(
       (v) => typeof v === 'object' && v !== null && isFn((v as Record<string, unknown>)['warn']),

@@ -159,7 +159,8 @@ export class HttpSurface {
     this.auth = new Authenticator(this.options.auth);
     if (this.auth.open && !warnedOpen.has(monitor)) {
       warnedOpen.add(monitor);
-      const logger = this.options.logger ?? console;
+      // The monitor's logger by default (pino, console or its quiet built-in); a structural monitor from another build may lack one.
+      const logger = this.options.logger ?? (monitor as Partial<Monitor>).logger ?? console;
       // A failing logger must not stop the routes from mounting (nor leave a rejection behind).
       callSafely(
         () => {},

@@ -230,13 +230,15 @@ export type IncidentEventName = (typeof NOTIFY_EVENTS)[number];
 
 /**
  * A notifier function: receives each notification; may return a promise.
+ * `signal` aborts when the attempt times out (`timeoutMs`) or the monitor
+ * closes: pass it to `fetch` so an abandoned attempt stops.
  *
  * @example
  * ```ts
  * createMonitor({ service: 'api', notifiers: [async (n) => pager.page(n.incident.summary)] });
  * ```
  */
-export type NotifierFn = (notification: Notification) => void | Promise<void>;
+export type NotifierFn = (notification: Notification, signal: AbortSignal) => void | Promise<void>;
 
 const notifierFnSchema = z.custom<NotifierFn>(isFn, { message: 'expected a function (notification) => void | Promise<void>' });
 
@@ -247,8 +249,13 @@ const delivery = {
   timeoutMs: z.number().int().positive().default(5_000),
   /** Further attempts after a failure. */
   retries: z.number().int().min(0).max(10).default(3),
-  /** Wait before the first retry; doubles each retry up to `maxBackoffMs`. */
+  /**
+   * Backoff base: retry n waits a random time in [0, min(maxBackoffMs,
+   * backoffMs × 2^(n-1))] (full jitter), unless the webhook answered with a
+   * `Retry-After` (seconds or HTTP date), which is honoured up to `maxBackoffMs`.
+   */
   backoffMs: z.number().int().nonnegative().default(1_000),
+  /** Longest wait before a retry, `Retry-After` included. */
   maxBackoffMs: z.number().int().nonnegative().default(30_000),
   /** Notifications waiting at most; beyond it new ones are dropped and counted. */
   queueSize: z.number().int().positive().max(100_000).default(100),

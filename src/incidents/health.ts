@@ -1,21 +1,24 @@
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { ConfigError, LimitError } from '../errors.js';
-import { containAsync, errorMessage } from '../safe-call.js';
+import { containAsync, errorMessage, guardedAbort } from '../safe-call.js';
 import { severitySchema } from './config.js';
 import type { Detector, Observation } from './detector.js';
 import type { Severity } from './types.js';
 
 /**
  * A health check: resolves (or returns) truthy/`undefined` when healthy;
- * `false`, `{ ok: false }`, a throw or a rejection means failing.
+ * `false`, `{ ok: false }`, a throw or a rejection means failing. `signal`
+ * aborts when the check times out: pass it to `fetch` (or any undici call)
+ * so a hung dependency does not keep a socket per run.
  *
  * @example
  * ```ts
  * monitor.healthCheck('redis', async () => (await redis.ping()) === 'PONG');
+ * monitor.healthCheck('search', async (signal) => (await fetch('http://search:9200/_cluster/health', { signal })).ok);
  * ```
  */
-export type HealthCheckFn = () => unknown;
+export type HealthCheckFn = (signal: AbortSignal) => unknown;
 
 /** Options of `monitor.healthCheck()`. */
 export const healthCheckOptionsSchema = z
@@ -92,8 +95,12 @@ export class HealthChecks {
   /** The last completed run, if any. */
   last: HealthReport | undefined;
 
-  constructor(clock: Clock) {
+  private readonly onError: (name: string, err: unknown) => void;
+
+  /** `onError` hears every check that threw, rejected or timed out (not one that returned false). */
+  constructor(clock: Clock, onError: (name: string, err: unknown) => void = () => {}) {
     this.clock = clock;
+    this.onError = onError;
   }
 
   /** Number of registered checks. */
@@ -143,6 +150,14 @@ export class HealthChecks {
     return p;
   }
 
+  private report(name: string, err: unknown): void {
+    try {
+      this.onError(name, err);
+    } catch {
+      // Reporting is best effort; the result already says the check failed.
+    }
+  }
+
   private runOne(c: Check): Promise<HealthCheckResult> {
     const started = this.clock.monotonic();
     const done = (ok: boolean, error?: string): HealthCheckResult => {
@@ -152,14 +167,25 @@ export class HealthChecks {
     };
     return new Promise<HealthCheckResult>((resolve) => {
       let settled = false;
+      const abort = guardedAbort((err) => this.report(c.name, err));
       const finish = (r: HealthCheckResult): void => {
         if (settled) return;
         settled = true;
         this.clock.clearTimeout(timer);
         resolve(r);
       };
-      const timer = this.clock.setTimeout(() => finish(done(false, `timed out after ${c.opts.timeoutMs} ms`)), c.opts.timeoutMs);
-      const fail = (err: unknown): void => finish(done(false, errorText(err)));
+      const timer = this.clock.setTimeout(() => {
+        if (settled) return;
+        const message = `timed out after ${c.opts.timeoutMs} ms`;
+        finish(done(false, message));
+        this.report(c.name, new Error(message));
+        abort.abort(`health check "${c.name}" ${message}`);
+      }, c.opts.timeoutMs);
+      const fail = (err: unknown): void => {
+        if (settled) return;
+        finish(done(false, errorText(err)));
+        this.report(c.name, err);
+      };
       // Runs inside the check's then() callback too: reading the result (a getter) must not throw there.
       const judge = (v: unknown): void => {
         try {
@@ -173,7 +199,7 @@ export class HealthChecks {
         }
       };
       try {
-        const v = c.fn();
+        const v = c.fn(abort.signal);
         const then = typeof v === 'object' && v !== null ? (v as { then?: unknown }).then : undefined;
         if (typeof then === 'function') containAsync((then as PromiseLike<unknown>['then']).call(v, judge, fail));
         else judge(v);

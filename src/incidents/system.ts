@@ -16,7 +16,7 @@ import { Inhibitor } from './inhibition.js';
 import { Maintenance } from './maintenance.js';
 import { IncidentManager, type IncidentChange, type IncidentTotals } from './manager.js';
 import { registerIncidentMetrics } from './metrics.js';
-import { Notifiers, type NotifierStats } from './notifiers.js';
+import { Notifiers, type DeadLetter, type NotifierStats } from './notifiers.js';
 import { Silences } from './silences.js';
 import type { Incident, IncidentStatus, Priority, Severity, Suppression } from './types.js';
 
@@ -53,6 +53,8 @@ export interface IncidentEvents {
   'incident:log-error': (error: Error) => void;
   /** A detector threw or returned an invalid value (contained; evaluation went on). */
   'detector:error': (info: { detector: string; error: Error }) => void;
+  /** A notifier gave up on a notification (retries exhausted, not retryable, or `close()` ran out of time). */
+  'notifier:dead-letter': (dead: DeadLetter) => void;
 }
 
 /**
@@ -214,14 +216,20 @@ export class IncidentSystem {
     notifiers: readonly NotifierConfig[];
     burnRate: BurnRateOptions;
     emit: Emit;
+    /** Hears notifier attempts and health checks that failed by throwing, rejecting or timing out. */
+    contained?: (kind: 'notifier' | 'health-check', name: string, err: unknown) => void;
   }) {
     this.clock = o.clock;
     this.store = o.store;
     this.minSamples = o.minSamples;
     const emit = o.emit;
     this.manager = new IncidentManager({ clock: o.clock, service: o.service, options: o.incidents });
-    this.health = new HealthChecks(o.clock);
-    this.notifiers = new Notifiers(o.notifiers, o.clock, o.service);
+    const contained = o.contained ?? (() => {});
+    this.health = new HealthChecks(o.clock, (name, err) => contained('health-check', name, err));
+    this.notifiers = new Notifiers(o.notifiers, o.clock, o.service, {
+      onError: (name, err) => contained('notifier', name, err),
+      onDeadLetter: (dead) => emit('notifier:dead-letter', dead),
+    });
     this.emit = emit;
     this.inhibitor = new Inhibitor(o.incidents.inhibit);
     this.silences = new Silences(o.clock, () => this.reconcile());
@@ -352,6 +360,21 @@ export class IncidentSystem {
   async flush(): Promise<LogFlushResult> {
     const [log] = await Promise.all([this.log?.flush(), this.notifiers.settled()]);
     return log ?? { written: 0, failed: 0 };
+  }
+
+  /**
+   * Waits until every notifier is idle (retries in backoff included), or
+   * `deadline` resolves first, in which case what is left is dead-lettered;
+   * then writes the log (not bounded by the deadline: it is local I/O, and
+   * lines not written are lost for good) and cancels the timers (see `stop`).
+   * Never rejects.
+   */
+  async close(deadline: Promise<void>): Promise<{ log: LogFlushResult; timedOut: boolean }> {
+    const drained = await Promise.race([this.notifiers.drained().then(() => true), deadline.then(() => false)]);
+    if (!drained) this.notifiers.abandon();
+    const log = (await this.log?.flush()) ?? { written: 0, failed: 0 };
+    this.stop();
+    return { log, timedOut: !drained };
   }
 
   /** Cancels the log's fsync timer and the notifiers' retries (see `Notifiers.stop`). */

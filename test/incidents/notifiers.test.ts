@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Notification } from '../../src/index.js';
 import { setup } from './helpers.js';
 
@@ -16,6 +16,9 @@ let waiters: (() => void)[];
 let respond: (res: ServerResponse, n: number) => void;
 
 beforeEach(async () => {
+  // Backoff is full jitter, a random wait up to the exponential ceiling: pinned to the ceiling here so
+  // these tests read the schedule exactly (test/ops/notifier-retries.test.ts covers the jitter itself).
+  vi.spyOn(Math, 'random').mockReturnValue(0.999_999_9);
   received = [];
   waiters = [];
   respond = (res) => res.end('ok');
@@ -33,6 +36,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
@@ -56,7 +60,7 @@ describe('webhook notifiers (local HTTP server)', () => {
     expect(first.body['text']).toMatch(/^INCIDENT ALERT - CRITICAL \(P0\)/);
     expect(received[1]!.body['text']).toMatch(/^INCIDENT UPDATE - CRITICAL \(P0\)/);
     expect(monitor.stats().incidents.notifiers).toEqual([
-      { name: `webhook 127.0.0.1:${new URL(url).port}`, kind: 'webhook', queued: 0, inFlight: false, delivered: 2, failed: 0, dropped: 0, retries: 0 },
+      { name: `webhook 127.0.0.1:${new URL(url).port}`, kind: 'webhook', queued: 0, inFlight: false, delivered: 2, failed: 0, dropped: 0, retries: 0, deadLettered: 0 },
     ]);
   });
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Clock } from '../../clock.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import { CounterRing } from '../../metrics/counter-ring.js';
-import { containAsync } from '../../safe-call.js';
+import { containAsync, guardedAbort, type AbortHandle } from '../../safe-call.js';
 import type { ActionRegistry } from '../registry.js';
 import { fallbackDetectorSchema } from './detectors.js';
 
@@ -32,7 +32,9 @@ const isFn = (v: unknown): boolean => typeof v === 'function';
 
 /** Options of `monitor.fallback(name, opts)` (functions typed on {@link FallbackOptions}). */
 export const fallbackOptionsSchema = z.strictObject({
-  primary: z.custom<(...args: never[]) => unknown>(isFn, { message: 'primary must be a function' }),
+  primary: z.custom<(...args: never[]) => unknown>(isFn, { message: 'primary must be a function' }).optional(),
+  /** Instead of `primary`: called with an `AbortSignal` first, aborted when `timeoutMs` passes. */
+  abortablePrimary: z.custom<(...args: never[]) => unknown>(isFn, { message: 'abortablePrimary must be a function' }).optional(),
   fallback: z.custom<(...args: never[]) => unknown>(isFn, { message: 'fallback must be a function' }),
   /** A primary slower than this is answered by the fallback (and counted as a timeout). No limit by default. */
   timeoutMs: z.number().int().positive().max(3_600_000).optional(),
@@ -41,6 +43,10 @@ export const fallbackOptionsSchema = z.strictObject({
   detector: fallbackDetectorSchema,
   /** Probes to the primary while forced (`false`, the default: none). */
   probe: fallbackProbeSchema,
+}).superRefine((o, ctx) => {
+  if ((o.primary === undefined) === (o.abortablePrimary === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['primary'], message: 'give exactly one of primary and abortablePrimary' });
+  }
 });
 
 /**
@@ -52,8 +58,16 @@ export const fallbackOptionsSchema = z.strictObject({
  * ```
  */
 export interface FallbackOptions<A extends unknown[], R> {
-  /** The preferred implementation (e.g. the cross-encoder reranker). */
-  primary: (...args: A) => R | Promise<R>;
+  /** The preferred implementation (e.g. the cross-encoder reranker). Give this or `abortablePrimary`. */
+  primary?: (...args: A) => R | Promise<R>;
+  /**
+   * The preferred implementation, told when to stop: called as
+   * `abortablePrimary(signal, ...args)`; `signal` aborts (a `TimeoutError`)
+   * when `timeoutMs` passes and the fallback answers instead. Pass it to
+   * `fetch`/undici so the abandoned request is cancelled, not left running.
+   * A listener on it that throws is contained. Give this or `primary`.
+   */
+  abortablePrimary?: (signal: AbortSignal, ...args: A) => R | Promise<R>;
   /** The degraded but dependable one (e.g. hybrid search only). */
   fallback: (...args: A) => R | Promise<R>;
   timeoutMs?: number;
@@ -128,7 +142,8 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
   /** @internal Probe settings (`false`: none). */
   readonly probe: z.output<typeof fallbackProbeSchema>;
   private readonly clock: Clock;
-  private readonly primary: (...args: A) => R | Promise<R>;
+  private readonly primary: ((...args: A) => R | Promise<R>) | undefined;
+  private readonly abortable: ((signal: AbortSignal, ...args: A) => R | Promise<R>) | undefined;
   private readonly secondary: (...args: A) => R | Promise<R>;
   private readonly timeoutMs: number | undefined;
   private forced = false;
@@ -152,6 +167,7 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
     this.name = name;
     this.clock = clock;
     this.primary = options.primary;
+    this.abortable = options.abortablePrimary;
     this.secondary = options.fallback;
     this.timeoutMs = parsed.data.timeoutMs;
     this.detector = parsed.data.detector;
@@ -197,8 +213,10 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
     if (probe) this.recent.add(this.clock.now(), PROBE);
     let value: R | Promise<R>;
     let then: PromiseLike<R>['then'] | undefined;
+    // Only an abortable primary costs a controller per call.
+    const abort: AbortHandle | undefined = this.abortable === undefined ? undefined : guardedAbort();
     try {
-      value = this.primary(...args);
+      value = abort === undefined ? this.primary!(...args) : this.abortable!(abort.signal, ...args);
       // Reading `then` runs user code too (a getter): a throw there is a primary failure.
       then = thenOf(value);
     } catch {
@@ -220,6 +238,7 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
               if (settled) return;
               settled = true;
               this.primaryFailed(true, probe);
+              abort?.abort(`fallback "${this.name}": primary timed out after ${this.timeoutMs} ms`);
               this.callFallback(args).then(resolve, reject);
             }, this.timeoutMs);
       const failed = (): void => {
