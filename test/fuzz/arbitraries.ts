@@ -22,13 +22,20 @@ export function fuzzParams(defaultRuns: number): fc.Parameters<unknown> {
   return { seed: FUZZ_SEED, numRuns: envInt('FUZZ_RUNS', defaultRuns), endOnFailure: true };
 }
 
+/**
+ * What the hostile values below throw: the host's own code (a getter, a
+ * `toString`, a proxy trap) failing. Where an API runs host code, that error
+ * may pass through untouched; anything else escaping is a firebreak defect.
+ */
+export class HostError extends Error {}
+
 /** Values whose `String(v)` or property reads throw: a host's bug, never a reason to crash. */
 export function hostileObjects(): unknown[] {
   return [
     Object.create(null),
     {
       toString() {
-        throw new Error('toString');
+        throw new HostError('toString');
       },
     },
     { [Symbol.toPrimitive]: () => ({}) },
@@ -38,24 +45,24 @@ export function hostileObjects(): unknown[] {
       {
         get(target, key) {
           if (typeof key === 'symbol') return Reflect.get(target, key);
-          throw new Error('trap');
+          throw new HostError('trap');
         },
         has(target, key) {
           if (typeof key === 'symbol') return Reflect.has(target, key);
-          throw new Error('trap');
+          throw new HostError('trap');
         },
         ownKeys() {
-          throw new Error('trap');
+          throw new HostError('trap');
         },
       },
     ),
     Object.defineProperty({}, 'then', {
       get() {
-        throw new Error('then getter');
+        throw new HostError('then getter');
       },
       enumerable: true,
     }),
-    { then: (_: unknown, reject: (e: unknown) => void) => reject(new Error('thenable rejects')) },
+    { then: (_: unknown, reject: (e: unknown) => void) => reject(new HostError('thenable rejects')) },
     Promise.resolve(1),
     Symbol('sym'),
     () => 1,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMonitor } from '../../src/index.js';
+import { ValidationError, createMonitor } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { fixedProbes } from '../helpers/probes.js';
 import { watchUnhandledRejections } from '../helpers/unhandled.js';
@@ -78,6 +78,70 @@ describe('fuzz regressions: the hot path', () => {
       expect(unhandled.seen).toEqual([]);
     } finally {
       unhandled.stop();
+    }
+  });
+});
+
+describe('fuzz regressions: controls', () => {
+  it('rateLimiter.topOffenders(n) with an n that is not a count fails with a ValidationError naming n, not a TypeError', () => {
+    const { monitor } = monitorOn();
+    const limiter = monitor.rateLimiter('api', { maxRequests: 1, windowSeconds: 60 });
+    limiter.check('a');
+    limiter.check('a');
+    for (const n of [Object.create(null), Symbol('n'), 'x', -1, Number.NaN, 1.5]) {
+      let thrown: unknown;
+      try {
+        limiter.topOffenders(n as number);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(ValidationError);
+      expect((thrown as ValidationError).issues.map((i) => i.path)).toEqual(['n']);
+    }
+    expect(limiter.topOffenders(0)).toEqual([]);
+    expect(limiter.topOffenders()).toHaveLength(1);
+  });
+
+  it('rateLimiter.tighten(factor) with a factor that is not a number fails with a ValidationError naming factor, and leaves the limit alone', () => {
+    const { monitor } = monitorOn();
+    const limiter = monitor.rateLimiter('api', { maxRequests: 10, windowSeconds: 60 });
+    for (const f of [Object.create(null), 1n, Symbol('f'), '0.5']) {
+      let thrown: unknown;
+      try {
+        limiter.tighten(f as number);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(ValidationError);
+      expect((thrown as ValidationError).issues.map((i) => i.path)).toEqual(['factor']);
+    }
+    expect(limiter.current().maxRequests).toBe(10);
+  });
+
+  it('rateLimiter.block(key, ttlMs) with a ttlMs that is not a number fails with a ValidationError naming ttlMs', () => {
+    const { monitor } = monitorOn();
+    const limiter = monitor.rateLimiter('api', { maxRequests: 10, windowSeconds: 60 });
+    for (const ttl of [Object.create(null), 5n, Symbol('t')]) {
+      let thrown: unknown;
+      try {
+        limiter.block('k', ttl as number);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(ValidationError);
+      expect((thrown as ValidationError).issues.map((i) => i.path)).toEqual(['ttlMs']);
+    }
+    expect(limiter.blockedUntil('k')).toBeUndefined();
+  });
+});
+
+describe('fuzz regressions: actions', () => {
+  it('actions.execute and revert with an id that is not a string reject with a ValidationError naming it, not a TypeError', async () => {
+    const { monitor } = monitorOn();
+    for (const id of [Object.create(null), Symbol('id'), { toString: () => ({}) }]) {
+      await expect(monitor.actions.execute(id as string)).rejects.toBeInstanceOf(ValidationError);
+      await expect(monitor.actions.execute(id as string)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'id' }] });
+      await expect(monitor.actions.revert(id as string)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'executionId' }] });
     }
   });
 });
