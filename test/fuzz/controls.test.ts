@@ -172,6 +172,41 @@ const ops: fc.Arbitrary<{ label: string; run: Op }>[] = [
     run: (mon: Monitor) =>
       call('actions.execute/revert', () => (id === 'revert' ? mon.actions.revert(mon.actions.executions().at(-1)?.id ?? 'x', o as never) : mon.actions.execute('cache.clear', o as never))),
   })),
+  fc
+    .tuple(
+      fc.constantFrom('open', 'acknowledge', 'mitigate', 'resolve', 'reopen', 'addNote', 'addActionItem', 'completeActionItem', 'record', 'get', 'list', 'postmortem', 'procedures'),
+      fc.boolean(),
+      fc.oneof(nastyString(), anyValue()),
+      fc.oneof(
+        fc.record(
+          {
+            type: fc.oneof(fc.constantFrom('high-latency', 'cache-failure', 'rate-limit-attack'), nastyString(), anyValue()),
+            severity: fc.oneof(fc.constantFrom('critical', 'high', 'medium', 'low'), anyValue()),
+            summary: fc.oneof(nastyString(), anyValue()),
+            by: fc.oneof(nastyString(), anyValue()),
+            notes: fc.oneof(nastyString(), anyValue()),
+            message: fc.oneof(nastyString(), anyValue()),
+            kind: fc.oneof(fc.constantFrom('note', 'action', 'detection'), anyValue()),
+            rootCause: fc.oneof(nastyString(), anyValue()),
+            title: fc.oneof(nastyString(), anyValue()),
+            scope: fc.oneof(nastyString(), anyValue()),
+          },
+          { requiredKeys: [] },
+        ),
+        anyValue(),
+      ),
+    )
+    .map(([m, known, id, input]) => ({
+      label: `incidents.${m}`,
+      run: (mon: Monitor) =>
+        call(`incidents.${m}`, () => {
+          const inc = mon.incidents as unknown as Record<string, (...a: unknown[]) => unknown>;
+          const target = known ? (mon.incidents.list().at(-1)?.id ?? id) : id;
+          if (m === 'open' || m === 'list') return inc[m]!(input);
+          if (m === 'completeActionItem') return inc[m]!(target, id, input);
+          return inc[m]!(target, input);
+        }),
+    })),
   fc.tuple(fc.oneof(nastyString(), anyValue()), anyValue()).map(([name, o]) => ({
     label: 'monitor.<control>(name, options)',
     run: (mon: Monitor) =>

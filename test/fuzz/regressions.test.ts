@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError, createMonitor } from '../../src/index.js';
+import { NotFoundError, ValidationError, createMonitor } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { fixedProbes } from '../helpers/probes.js';
 import { watchUnhandledRejections } from '../helpers/unhandled.js';
@@ -143,5 +143,36 @@ describe('fuzz regressions: actions', () => {
       await expect(monitor.actions.execute(id as string)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'id' }] });
       await expect(monitor.actions.revert(id as string)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'executionId' }] });
     }
+  });
+});
+
+describe('fuzz regressions: incidents', () => {
+  it('incident methods given an id that cannot be stringified fail with NotFoundError, not a TypeError', () => {
+    const { monitor } = monitorOn();
+    const id = Object.create(null) as string;
+    for (const call of [() => monitor.incidents.procedures(id), () => monitor.incidents.postmortem(id), () => monitor.incidents.require(id), () => monitor.incidents.acknowledge(id, { by: 'alice' })]) {
+      let thrown: unknown;
+      try {
+        call();
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(NotFoundError);
+      expect(thrown).toMatchObject({ code: 'NOT_FOUND' });
+    }
+  });
+
+  it('completeActionItem with an item id that cannot be stringified fails with NotFoundError', () => {
+    const { monitor } = monitorOn();
+    const inc = monitor.incidents.open({ type: 'high-latency', severity: 'high', summary: 'slow' });
+    expect(() => monitor.incidents.completeActionItem(inc.id, Object.create(null) as string)).toThrow(NotFoundError);
+  });
+
+  it('completeActionItem with a `done` that is not a boolean fails with a ValidationError and leaves the item as it was', () => {
+    const { monitor } = monitorOn();
+    const inc = monitor.incidents.open({ type: 'high-latency', severity: 'high', summary: 'slow' });
+    const item = monitor.incidents.addActionItem(inc.id, { text: 'add an alert', owner: 'alice' });
+    expect(() => monitor.incidents.completeActionItem(inc.id, item.id, 'yes' as unknown as boolean)).toThrow(ValidationError);
+    expect(monitor.incidents.get(inc.id)?.actionItems[0]?.done).toBe(false);
   });
 });
