@@ -76,7 +76,7 @@ interface RawRequest {
 }
 
 /** Sends bytes as they are and reads the reply's status (0: the connection closed without one). */
-function send(req: RawRequest): Promise<{ status: number; head: string; code: string; body: string }> {
+function send(req: RawRequest, to = port): Promise<{ status: number; head: string; code: string; body: string }> {
   const lines: Buffer[] = [Buffer.from(`${req.method} ${req.target} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n`, 'latin1')];
   for (const [k, v] of req.headers) lines.push(Buffer.concat([Buffer.from(`${k}: `, 'latin1'), typeof v === 'string' ? Buffer.from(v, 'latin1') : v, Buffer.from('\r\n')]));
   if (req.framing === 'length') lines.push(Buffer.from(`content-length: ${req.body.length}\r\n`));
@@ -92,7 +92,7 @@ function send(req: RawRequest): Promise<{ status: number; head: string; code: st
   }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(to, '127.0.0.1');
     socket.on('data', (d) => chunks.push(d));
     // The server may close early (413, 400 from the parser): EPIPE/ECONNRESET on our side is expected.
     socket.on('error', () => {});
@@ -285,5 +285,58 @@ describe('fuzz: HTTP surface over node:http', () => {
     await unhandled.settle();
     expect(unhandled.seen).toEqual([]);
     expect(uncaught).toEqual([]);
+  });
+
+  it('with the auth budgets on and X-Forwarded-For trusted, random addresses and credentials get 2xx/4xx only, and operators are never locked out', async () => {
+    const limited = createHandler(monitor, {
+      auth: { tokens: [{ name: 'alice', token: OPERATOR, role: 'operator' }] },
+      // The per-caller limit is not under test here (the clock never moves): high enough never to bind.
+      adminRateLimit: { maxRequests: 1_000_000, windowMs: 60_000, maxCallers: 20, maxAuthFailures: 3, maxAuthFailuresGlobal: 10 },
+      trustProxy: 2,
+    });
+    const second = createServer((req, res) => limited(req, res));
+    await new Promise<void>((r) => second.listen(0, '127.0.0.1', r));
+    const secondPort = (second.address() as AddressInfo).port;
+    const address = fc.oneof(
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.ipV4().map((a) => `::ffff:${a}`),
+      fc.ipV6().map((a) => `${a}%eth0`),
+      fc.constantFrom('unknown', '', ' , ,', '::', '[::1]:80', '1.2.3.4:5678', '999.1.1.1', 'ffff::ffff::1', '__proto__', 'constructor'),
+      fc.string({ unit: 'binary-ascii', maxLength: 30 }).map((x) => x.replace(/[\x00-\x1f\x7f]/g, ' ')),
+    );
+    let fresh = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(address, { maxLength: 4 }), fc.option(authorization, { nil: undefined }), async (hops, auth) => {
+          const headers: [string, string | Buffer][] = [];
+          if (hops.length > 0) headers.push(['x-forwarded-for', hops.join(', ')]);
+          if (auth !== undefined) headers.push(['authorization', auth]);
+          const { status, head } = await send({ method: 'GET', target: '/admin/incidents', headers, body: Buffer.alloc(0), framing: 'none' }, secondPort);
+          if (status === 0 || status >= 500) throw new Error(`x-forwarded-for ${hops.join(', ')} → ${status}\n${head}`);
+          // docs/security.md: however the budgets are spent, a valid credential from an address that
+          // has not failed is never refused. trustProxy 2: the client is the second entry from the right.
+          fresh++;
+          const operator = await send(
+            {
+              method: 'GET',
+              target: '/admin/incidents',
+              headers: [
+                ['x-forwarded-for', `240.0.${fresh >> 8}.${fresh & 255}, 10.0.0.1`],
+                ['authorization', `Bearer ${OPERATOR}`],
+              ],
+              body: Buffer.alloc(0),
+              framing: 'none',
+            },
+            secondPort,
+          );
+          if (operator.status !== 200) throw new Error(`operator from a fresh address → ${operator.status} ${operator.code}`);
+        }),
+        fuzzParams(300),
+      );
+    } finally {
+      second.closeAllConnections();
+      await new Promise((r) => second.close(r));
+    }
   });
 });
