@@ -137,7 +137,22 @@ export class NotFoundError extends FirebreakError {
   }
 
   constructor(kind: string, id: string) {
-    super('NOT_FOUND', `Unknown ${kind}: ${id}`, { kind, id });
+    const shown = printable(id);
+    super('NOT_FOUND', `Unknown ${kind}: ${shown}`, { kind, id: shown });
+  }
+}
+
+/**
+ * An id as text, for an error about it: a caller may pass anything, and
+ * `String()` of a null-prototype object or a throwing `toString` would turn
+ * a clear "not found" into a TypeError.
+ */
+function printable(id: unknown): string {
+  if (typeof id === 'string') return id;
+  try {
+    return String(id);
+  } catch {
+    return `(${typeof id})`;
   }
 }
 

@@ -467,13 +467,22 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
    */
   recordRequest(record: RequestRecord): void {
     if (typeof record !== 'object' || record === null) return this.reject('route');
-    const d = record.durationMs;
-    const route = record.route;
-    const status = record.status;
+    let d: unknown, route: unknown, status: unknown, ok: unknown, arm: unknown;
+    // Every field is read once, up front: a getter or proxy trap that throws (a host's bug) is a
+    // rejected record, never an exception in the host's request path nor a half-recorded request.
+    // TurboFan optimises try/catch; nothing is allocated unless it throws.
+    try {
+      d = record.durationMs;
+      route = record.route;
+      status = record.status;
+      ok = record.ok;
+      arm = record.arm;
+    } catch {
+      return this.reject('route');
+    }
     if (typeof d !== 'number' || !(d >= 0 && d < Infinity)) return this.reject('durationMs');
     if (typeof route !== 'string') return this.reject('route');
     let failure = false;
-    const ok = record.ok;
     if (typeof ok === 'boolean') failure = !ok;
     else if (status !== undefined) {
       if (typeof status !== 'number' || !(status >= 0)) return this.reject('status');
@@ -486,13 +495,17 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     input[1] = d;
     this.store.route(route).recordStaged(failure, status === 429);
     this.burn?.recordStaged(input, route, failure);
-    if (record.arm !== undefined) this.recordArm(record.arm, failure, status === 429);
+    if (arm !== undefined) this.recordArm(arm, failure, status === 429);
   }
 
-  private recordArm(arm: string, failure: boolean, rateLimited: boolean): void {
+  private recordArm(arm: unknown, failure: boolean, rateLimited: boolean): void {
+    if (typeof arm !== 'string') {
+      this.armOverflow++;
+      return;
+    }
     let s = this.arms.get(arm);
     if (s === undefined) {
-      if (typeof arm !== 'string' || arm.length > MAX_NAME_LENGTH || this.arms.size >= MAX_ARMS) {
+      if (arm.length > MAX_NAME_LENGTH || this.arms.size >= MAX_ARMS) {
         this.armOverflow++;
         return;
       }
@@ -538,8 +551,14 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       if (ended) return; // a second end() would double-count
       ended = true;
       const rec: RequestRecord = { route, durationMs: this.clock.monotonic() - started };
-      if (outcome?.status !== undefined) rec.status = outcome.status;
-      if (outcome?.ok !== undefined) rec.ok = outcome.ok;
+      try {
+        if (outcome?.status !== undefined) rec.status = outcome.status;
+        if (outcome?.ok !== undefined) rec.ok = outcome.ok;
+      } catch {
+        // An outcome that cannot be read is no outcome we can judge: rejected as a bad status.
+        rec.status = Number.NaN;
+        delete rec.ok;
+      }
       this.recordRequest(rec);
     };
   }
@@ -1018,8 +1037,18 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   }
 }
 
+/**
+ * True for a thenable, and for an object whose `then` getter throws: awaiting
+ * either settles through `Promise.resolve`, which turns that throw into a
+ * rejection instead of letting it escape `track()` synchronously.
+ */
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+  if ((typeof v !== 'object' && typeof v !== 'function') || v === null) return false;
+  try {
+    return typeof (v as { then?: unknown }).then === 'function';
+  } catch {
+    return true;
+  }
 }
 
 /**

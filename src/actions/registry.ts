@@ -354,6 +354,8 @@ export class ActionRegistry {
   }
 
   private start(id: string, options: ExecuteOptions): Promise<ActionExecution> {
+    // Checked before the id is put in a message: a template literal throws a TypeError for a symbol or a null-prototype object.
+    if (typeof id !== 'string') throw new ValidationError('execute', [{ path: 'id', message: 'action id must be a string' }]);
     const reg = this.defs.get(id);
     if (reg === undefined) throw new ActionError('ACTION_NOT_FOUND', `Unknown action: ${id}`, { id });
     const o = executeOptionsSchema.safeParse(options);
@@ -449,6 +451,7 @@ export class ActionRegistry {
   }
 
   private startRevert(executionId: string, options: RevertOptions): Promise<ActionExecution> {
+    if (typeof executionId !== 'string') throw new ValidationError('revert', [{ path: 'executionId', message: 'execution id must be a string' }]);
     const o = revertOptionsSchema.safeParse(options);
     if (!o.success) throw ValidationError.fromZod('revert options', o.error);
     const by = o.data.by;

@@ -421,6 +421,7 @@ export class IncidentManager {
    * ```
    */
   completeActionItem(id: string, itemId: string, done = true): ActionItem {
+    if (typeof done !== 'boolean') throw new ValidationError('action item', [{ path: 'done', message: 'done must be a boolean' }]);
     const inc = this.find(id);
     const item = inc.actionItems.find((a) => a.id === itemId);
     if (item === undefined) throw new NotFoundError('action item', itemId);
@@ -635,7 +636,7 @@ export class IncidentManager {
 
   private find(id: string): Incident {
     const inc = typeof id === 'string' ? this.store.get(id) : undefined;
-    if (inc === undefined) throw new NotFoundError('incident', String(id));
+    if (inc === undefined) throw new NotFoundError('incident', id);
     return inc;
   }
 

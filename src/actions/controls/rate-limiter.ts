@@ -368,7 +368,8 @@ export class RateLimiter {
    * ```
    */
   tighten(factor = 0.5): RateLimit {
-    if (!(factor > 0 && factor <= 1)) {
+    // typeof first: comparing a bigint passes, and a null-prototype object throws a TypeError.
+    if (typeof factor !== 'number' || !(factor > 0 && factor <= 1)) {
       throw new ValidationError(`rate limiter "${this.name}" tighten`, [{ path: 'factor', message: 'factor must be > 0 and ≤ 1' }]);
     }
     if (this.limit <= this.floor) return this.current();
@@ -395,7 +396,7 @@ export class RateLimiter {
       throw new ValidationError(`rate limiter "${this.name}" block`, [{ path: 'key', message: 'key must be a non-empty string' }]);
     }
     key = limiterKey(key);
-    if (!(ttlMs > 0 && Number.isFinite(ttlMs))) {
+    if (typeof ttlMs !== 'number' || !(ttlMs > 0 && Number.isFinite(ttlMs))) {
       throw new ValidationError(`rate limiter "${this.name}" block`, [{ path: 'ttlMs', message: 'ttlMs must be a positive number' }]);
     }
     const now = this.clock.now();
@@ -440,8 +441,11 @@ export class RateLimiter {
     if (k !== undefined) this.states.delete(k);
   }
 
-  /** The most-rejected keys, highest first. */
+  /** The most-rejected keys, highest first; at most `n` (an integer ≥ 0, else a `ValidationError`). */
   topOffenders(n?: number): HeavyHitter[] {
+    if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 0)) {
+      throw new ValidationError(`rate limiter "${this.name}" top offenders`, [{ path: 'n', message: 'n must be an integer ≥ 0' }]);
+    }
     return this.offenders.top(n);
   }
 
