@@ -377,7 +377,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         },
       },
       opts.autoRemediate,
-      opts.window.durationMs + opts.incidents.clearForMs + opts.evaluateEveryMs,
+      2 * opts.window.durationMs + opts.incidents.clearForMs + opts.evaluateEveryMs,
     );
     this.incidents.setProcedureProvider((incident) => buildProcedures(incident, this));
     this.on('incident:opened', (i) => this.remediation.onIncident('opened', i));

@@ -28,10 +28,11 @@ export const remediationPolicySchema = z.strictObject({
    * Closed loop: this long after a run applied something, the incident must be
    * resolved or at a lower severity; if not, what the run applied is reverted
    * and the incident is handed to a person (`remediation:handed-over`). Default:
-   * the monitor's window + `incidents.clearForMs` + `evaluateEveryMs` (7 min 10 s
-   * with defaults) — the latest a fully effective step can have resolved the
-   * incident, since bad samples from before the step stay in the window for its
-   * whole length. `0`: no verification.
+   * twice the monitor's window + `incidents.clearForMs` + `evaluateEveryMs`
+   * (12 min 10 s with defaults): bad samples from before the step, and from
+   * requests still in flight when it ran, stay in the window for its whole
+   * length, and the incident then needs `clearForMs` of clear readings to
+   * resolve. `0`: no verification.
    */
   verifyAfterMs: z.number().int().nonnegative().max(86_400_000).optional(),
   /** Auto actions that change something (no-ops do not count), across all incidents, per rolling hour. */

@@ -1,3 +1,4 @@
+import { ConfigError } from '../../src/errors.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,49 +72,45 @@ describe('incident log: recovery after errors', () => {
     const { log, errors } = writer(path);
     log.append('opened' as never, incident('inc_a'));
     await log.flush();
-    // The file turns into a directory: every write fails.
+    // The file turns into a directory: every write fails (and the replacement itself is detected).
     rmSync(path);
     mkdirSync(path);
     log.append('opened' as never, incident('inc_b'));
     await log.flush();
-    expect(log.stats()).toMatchObject({ written: 1, failed: 1, writeErrors: 1 });
-    expect(errors).toHaveLength(1);
+    expect(log.stats()).toMatchObject({ written: 1, failed: 1 });
+    expect(log.stats().writeErrors).toBeGreaterThanOrEqual(1);
+    expect(errors.length).toBeGreaterThanOrEqual(1);
     expect(log.stats().lastError).toBeDefined();
-    // Writable again: the next lines land, after a fresh size check.
+    // Writable again: the next line lands, never appended after a torn line.
     rmSync(path, { recursive: true });
     writeFileSync(path, '{"torn":'); // and it ends mid-line
     log.append('opened' as never, incident('inc_c'));
     await log.flush();
     expect(log.stats()).toMatchObject({ written: 2, failed: 1 });
-    const text = readFileSync(path, 'utf8');
-    // The torn line is closed before the new one starts, so the new line is whole.
-    expect(text.split('\n')[0]).toBe('{"torn":');
-    expect(JSON.parse(text.split('\n')[1]!)).toMatchObject({ incident: { id: 'inc_c' } });
+    // After a failure the file is rewritten from a full snapshot (this writer's snapshot is empty),
+    // so nothing torn or partial remains.
     const replay = replayLog(path);
-    expect(replay.incidents.map((i) => i.id)).toEqual(['inc_c']);
-    expect(replay.corrupt).toHaveLength(1);
+    expect(replay.corrupt).toEqual([]);
+    expect(readFileSync(path, 'utf8')).not.toContain('{"torn":');
   });
 
-  it('a log whose rotated file cannot be read still replays the current file, and says what failed', () => {
+  it('a rotated file that is not a regular file is refused at start, naming incidentLog.path', () => {
     const path = join(dir, 'incidents.jsonl');
-    mkdirSync(rotatedPath(path)); // unreadable as a file
+    mkdirSync(rotatedPath(path));
     writeFileSync(path, `${JSON.stringify({ v: 1, seq: 3, at: 0, change: 'opened', incident: incident('inc_x') })}\n`);
-    const r = replayLog(path);
-    expect(r.incidents.map((i) => i.id)).toEqual(['inc_x']);
-    expect(r.lastSeq).toBe(3);
-    expect(r.error).toContain(rotatedPath(path));
-    expect(r.corrupt).toEqual([]);
+    expect(() => replayLog(path)).toThrow(ConfigError);
+    try {
+      replayLog(path);
+    } catch (err) {
+      expect((err as ConfigError).issues.map((i) => i.path)).toContain('incidentLog.path');
+    }
   });
 
-  it('a current file that cannot be read: the rotated file is replayed, the error reported', () => {
+  it('a current file that is not a regular file is refused at start, naming incidentLog.path', () => {
     const path = join(dir, 'incidents.jsonl');
     writeFileSync(rotatedPath(path), `${JSON.stringify({ v: 1, seq: 7, at: 0, change: 'opened', incident: incident('inc_old') })}\n`);
     mkdirSync(path);
-    const r = replayLog(path);
-    expect(r.incidents.map((i) => i.id)).toEqual(['inc_old']);
-    expect(r.lastSeq).toBe(7);
-    expect(r.bytes).toBe(0);
-    expect(r.error).toContain(path);
+    expect(() => replayLog(path)).toThrow(ConfigError);
   });
 
   it('a full buffer drops and counts lines instead of growing', async () => {
