@@ -105,7 +105,7 @@ export function parseDuration(text: string, flag: string, maxMs: number): number
 }
 
 function describeMs(ms: number): string {
-  if (ms % DAY_MS === 0) return `${ms / DAY_MS} days`;
+  if (ms > DAY_MS && ms % DAY_MS === 0) return `${ms / DAY_MS} days`;
   if (ms % HOUR_MS === 0) return `${ms / HOUR_MS} h`;
   return `${ms} ms`;
 }
@@ -121,9 +121,13 @@ function describeMs(ms: number): string {
  * ```
  */
 export function parseInstant(text: string, flag: string): number {
-  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
-  const at = iso.test(text.trim()) ? Date.parse(text.trim()) : Number.NaN;
-  if (!Number.isFinite(at) || at < 0) {
+  const iso = /^(\d{4})-(\d{2})-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/i;
+  const m = iso.exec(text.trim());
+  const at = m === null ? Number.NaN : Date.parse(text.trim());
+  // Date.parse rolls 2030-02-30 over to March 2: a day the calendar lacks is a typo, not a date.
+  const day = m === null ? undefined : new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  const real = day !== undefined && day.getUTCFullYear() === Number(m![1]) && day.getUTCMonth() === Number(m![2]) - 1 && day.getUTCDate() === Number(m![3]);
+  if (!real || !Number.isFinite(at) || at < 0) {
     throw usageError(`${flag} expects an ISO 8601 time with a zone, e.g. 2030-01-05T02:00:00Z, got "${text}"`);
   }
   return at;
