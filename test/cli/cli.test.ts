@@ -113,7 +113,7 @@ describe('firebreak CLI: usage (exit 2) and help (exit 0)', () => {
   it('prints help and the version with exit 0', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const cmd of ['status', 'active', 'show', 'detect', 'procedures', 'execute', 'ack', 'resolve', 'postmortem', 'actions', 'emergency-ref']) {
+    for (const cmd of ['status', 'active', 'show', 'detect', 'procedures', 'execute', 'ack', 'resolve', 'postmortem', 'actions', 'emergency-ref', 'silence', 'maintenance']) {
       expect(help.stdout).toContain(cmd);
     }
     expect(help.stdout).toContain('Exit codes: 0 ok, 1 request failed, 2 usage error, 3 authentication');

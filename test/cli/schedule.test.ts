@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { CliError, EXIT } from '../../src/cli/exit-codes.js';
 import { CLI_MATCHER_NAMES, CLI_WEEKDAYS, maintenanceBody, parseDuration, parseInstant, parseMatcher, silenceBody } from '../../src/cli/schedule.js';
 import { MATCHER_NAMES } from '../../src/incidents/matchers.js';
@@ -76,5 +77,38 @@ describe('silence/maintenance flag parsing', () => {
     expect(usage(() => silenceBody({ match: [...Array(21)].map(() => 'type=x'), duration: '1h', comment: 'x' })).message).toContain('--match');
     expect(usage(() => maintenanceBody({ name: 'x'.repeat(101), match: [], daily: true, at: '02:00', duration: '1h' })).message).toContain('--name');
     expect(usage(() => maintenanceBody({ name: 'w', match: [], weekly: ' , ', at: '02:00', duration: '1h' })).message).toContain('--weekly');
+  });
+});
+
+/** Splits a documented shell line into words (quotes only; the docs use no escapes or variables). */
+function words(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+}
+
+describe('the documented silence and maintenance commands', () => {
+  it('every one parses and sends a request the server can accept', async () => {
+    const { run } = await import('../../src/cli/program.js');
+    const lines = ['docs/silences-and-inhibition.md', 'docs/dashboard-and-cli.md'].flatMap((f) =>
+      readFileSync(new URL(`../../${f}`, import.meta.url), 'utf8')
+        .split('\n')
+        .filter((l) => /^firebreak (silence|maintenance) /.test(l))
+        .map((l) => l.replace(/\s+#.*$/, '')),
+    );
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    for (const line of lines) {
+      const sent: { method: string; body: unknown }[] = [];
+      const fetchFn = (async (_url: string, init: RequestInit) => {
+        sent.push({ method: String(init.method), body: init.body === undefined ? undefined : JSON.parse(String(init.body)) });
+        return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
+      }) as unknown as typeof fetch;
+      const err: string[] = [];
+      const argv = words(line).slice(1).filter((w) => w !== '[--state' && w !== 'active]');
+      const code = await run(argv, { env: { FIREBREAK_URL: 'http://127.0.0.1:1', FIREBREAK_TOKEN: 't' }, stdout: { write: () => true }, stderr: { write: (s: string) => err.push(s) }, fetch: fetchFn });
+      expect(code, `${line}: ${err.join('')}`).toBe(0);
+      expect(sent, line).toHaveLength(1);
+      const body = sent[0]!.body as Record<string, unknown> | undefined;
+      if (line.includes('silence add')) expect(silenceInputSchema.safeParse({ ...body, createdBy: 'ops' }).success, line).toBe(true);
+      if (line.includes('maintenance add')) expect(maintenanceInputSchema.safeParse({ ...body, createdBy: 'ops' }).success, line).toBe(true);
+    }
   });
 });
