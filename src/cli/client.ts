@@ -81,11 +81,16 @@ export class AdminClient {
     return this.json(await this.send('POST', path, body));
   }
 
+  /** DELETE a resource (expire a silence, remove a maintenance window); answers the JSON the route sends. */
+  async del(path: string): Promise<unknown> {
+    return this.json(await this.send('DELETE', path));
+  }
+
   private url(path: string): string {
     return `${this.display}${path}`;
   }
 
-  private async send(method: 'GET' | 'POST', path: string, body?: Record<string, unknown>, accept = 'application/json'): Promise<Response> {
+  private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: Record<string, unknown>, accept = 'application/json'): Promise<Response> {
     const headers: Record<string, string> = { accept };
     if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
     const init: RequestInit = { method, headers, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'error' };

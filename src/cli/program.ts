@@ -14,9 +14,14 @@ import {
   renderExecution,
   renderIncident,
   renderIncidents,
+  renderMaintenance,
+  renderMaintenanceChange,
   renderProcedures,
+  renderSilenceChange,
+  renderSilences,
   renderSlos,
 } from './render.js';
+import { maintenanceBody, silenceBody, type MaintenanceFlags, type SilenceFlags } from './schedule.js';
 import { version } from '../../package.json';
 
 /** What the CLI reads and writes: the process's by default, injected in tests. */
@@ -92,7 +97,7 @@ const id = (value: string): string => encodeURIComponent(value);
 function buildProgram(io: CliIo, outcome: { code: ExitCode }): Command {
   const program = new Command('firebreak');
   program
-    .description("Talk to a firebreak-instrumented service's admin API: SLOs, incidents, procedures, actions.")
+    .description("Talk to a firebreak-instrumented service's admin API: SLOs, incidents, procedures, actions, silences, maintenance windows.")
     .version(version, '-V, --version')
     .option('--url <url>', 'base URL where the firebreak router is mounted (env FIREBREAK_URL)')
     .option('--token <token>', 'bearer token; prefer FIREBREAK_TOKEN, which stays out of `ps` and shell history')
@@ -236,6 +241,93 @@ function buildProgram(io: CliIo, outcome: { code: ExitCode }): Command {
       const c = ctx(command);
       const rows = await emergencyReference();
       c.print(rows, () => renderEmergencyRef(rows, c.paint));
+    });
+
+  const matchHelp = 'incident matcher, repeatable, all must hold: name=value, name!=value, name=~regex, name!~regex (name: type, scope, severity, priority, detector, source)';
+
+  const silence = program.command('silence').description('silences: incidents they match are recorded but page nobody (add, list, expire)');
+  silence
+    .command('add')
+    .description('add a silence for a duration (or until a time); you are its author')
+    .option('-m, --match <matcher>', matchHelp, collect, [])
+    .option('--duration <duration>', 'how long from its start, e.g. 30m, 2h, 1h30m, 7d (at most 366 days)')
+    .option('--until <iso>', 'when it ends instead, ISO 8601 with a zone, e.g. 2030-01-05T02:00:00Z')
+    .option('--start <iso>', 'when it starts (default now on the server), ISO 8601 with a zone')
+    .option('--comment <text>', 'why (required; shown on the timeline of every incident it holds)')
+    .addHelpText('after', "\nExample:\n  firebreak silence add --match type=high-latency --match 'scope=~route:.*' --duration 2h --comment deploy")
+    .action(async (opts: SilenceFlags, command: Command) => {
+      const c = ctx(command);
+      const body = await c.client.post('/admin/silences', silenceBody(opts));
+      c.print(body, () => renderSilenceChange('added', body, c.paint));
+    });
+  silence
+    .command('list')
+    .alias('ls')
+    .description('silences (pending, active, recently expired), newest first')
+    .option('--state <state>', 'only pending, active or expired ones')
+    .action(async (opts: { state?: string }, command: Command) => {
+      const c = ctx(command);
+      if (opts.state !== undefined && !['pending', 'active', 'expired'].includes(opts.state)) {
+        throw usageError(`--state must be one of pending, active, expired, got "${opts.state}"`);
+      }
+      const body = await c.client.get(`/admin/silences${opts.state === undefined ? '' : `?state=${opts.state}`}`);
+      c.print(body, () => renderSilences(body, c.paint));
+    });
+  silence
+    .command('expire')
+    .description('expire a silence now; incidents it held page at the next evaluation if still open')
+    .argument('<id>', 'silence id (see `firebreak silence list`)')
+    .action(async (silenceId: string, _opts: unknown, command: Command) => {
+      const c = ctx(command);
+      const body = await c.client.del(`/admin/silences/${id(silenceId)}`);
+      c.print(body, () => renderSilenceChange('expired', body, c.paint));
+    });
+
+  const maintenance = program
+    .command('maintenance')
+    .description('maintenance windows: planned work, one-off or daily/weekly at a UTC time (add, list, remove)');
+  maintenance
+    .command('add')
+    .description('add a window: --start with --end or --duration (one-off), or --daily / --weekly <days> with --at and --duration')
+    .requiredOption('--name <name>', 'a short name for listings and timelines')
+    .option('-m, --match <matcher>', `${matchHelp}; none: every incident`, collect, [])
+    .option('--start <iso>', 'one-off: when it opens, ISO 8601 with a zone, e.g. 2030-01-05T02:00:00Z')
+    .option('--end <iso>', 'one-off: when it closes (or give --duration)')
+    .option('--daily', 'recurring every day at --at (UTC) for --duration (at most 24h)')
+    .option('--weekly <days>', 'recurring on these days, e.g. sat,sun, at --at (UTC) for --duration (at most 7d)')
+    .option('--at <HH:MM>', 'recurring: the UTC time it opens')
+    .option('--duration <duration>', 'how long each opening lasts, e.g. 30m, 4h')
+    .option('--comment <text>', 'why')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        "  firebreak maintenance add --name 'nightly reindex' --daily --at 02:00 --duration 30m --match type=high-latency\n" +
+        "  firebreak maintenance add --name 'weekend deploys' --weekly sat,sun --at 22:00 --duration 4h\n" +
+        "  firebreak maintenance add --name 'db upgrade' --start 2030-01-05T02:00:00Z --end 2030-01-05T04:00:00Z",
+    )
+    .action(async (opts: MaintenanceFlags, command: Command) => {
+      const c = ctx(command);
+      const body = await c.client.post('/admin/maintenance', maintenanceBody(opts));
+      c.print(body, () => renderMaintenanceChange('added', body, c.paint));
+    });
+  maintenance
+    .command('list')
+    .alias('ls')
+    .description('maintenance windows, whether each is open and when it next opens')
+    .action(async (_opts: unknown, command: Command) => {
+      const c = ctx(command);
+      const body = await c.client.get('/admin/maintenance');
+      c.print(body, () => renderMaintenance(body, c.paint));
+    });
+  maintenance
+    .command('remove')
+    .alias('rm')
+    .description('remove a maintenance window; incidents it held page at the next evaluation if still open')
+    .argument('<id>', 'window id (see `firebreak maintenance list`)')
+    .action(async (windowId: string, _opts: unknown, command: Command) => {
+      const c = ctx(command);
+      const body = await c.client.del(`/admin/maintenance/${id(windowId)}`);
+      c.print(body, () => renderMaintenanceChange('removed', body, c.paint));
     });
 
   return program;

@@ -338,3 +338,83 @@ export function renderEmergencyRef(rows: readonly EmergencyRefRow[], paint: Pain
     paint,
   );
 }
+
+function matchers(o: Obj): string {
+  const list = listOf(o['matchers']);
+  if (list.length === 0) return '(every incident)';
+  return list.map((m) => `${str(m, 'name') ?? '?'}${str(m, 'op') ?? '='}${str(m, 'value') ?? ''}`).join(', ');
+}
+
+const SILENCE_STATE_COLOUR: Record<string, Colour> = { active: 'yellow', pending: 'cyan', expired: 'gray' };
+
+/** Silences as a table (`silence list`); times are UTC on the server's clock. */
+export function renderSilences(body: unknown, paint: Paint): string {
+  const list = listOf(body, 'silences');
+  if (list.length === 0) return 'No silences.\n';
+  return table(
+    list,
+    [
+      { header: 'ID', value: (o) => str(o, 'id') ?? '' },
+      { header: 'STATE', value: (o) => str(o, 'state') ?? '', colour: (o) => SILENCE_STATE_COLOUR[str(o, 'state') ?? ''] },
+      { header: 'MATCHERS', value: matchers, max: 60 },
+      { header: 'STARTS', value: (o) => time(num(o, 'startsAt')) },
+      { header: 'ENDS', value: (o) => time(num(o, 'endsAt')) },
+      { header: 'BY', value: (o) => str(o, 'createdBy') ?? '' },
+      { header: 'COMMENT', value: (o) => str(o, 'comment') ?? '', max: 60 },
+    ],
+    paint,
+  );
+}
+
+/** One-line confirmation of `silence add` / `silence expire`. */
+export function renderSilenceChange(verb: string, body: unknown, paint: Paint): string {
+  const o = isObj(body) ? body : {};
+  const state = str(o, 'state') ?? '';
+  const until = state === 'expired' ? '' : ` until ${time(num(o, 'endsAt'))}`;
+  return `Silence ${clean(str(o, 'id') ?? '')} ${verb}: ${paint(SILENCE_STATE_COLOUR[state] ?? 'bold', state)}${until} — ${clean(matchers(o))}\n`;
+}
+
+function schedule(o: Obj): string {
+  const once = isObj(o['once']) ? o['once'] : undefined;
+  if (once !== undefined) return `once ${time(num(once, 'startsAt'))} → ${time(num(once, 'endsAt'))}`;
+  const daily = isObj(o['daily']) ? o['daily'] : undefined;
+  if (daily !== undefined) return `daily ${str(daily, 'at') ?? '?'} UTC for ${duration(num(daily, 'durationMs'))}`;
+  const weekly = isObj(o['weekly']) ? o['weekly'] : undefined;
+  if (weekly !== undefined) {
+    const days = Array.isArray(weekly['days']) ? (weekly['days'] as unknown[]).filter((d) => typeof d === 'string').join(',') : '?';
+    return `weekly ${days} ${str(weekly, 'at') ?? '?'} UTC for ${duration(num(weekly, 'durationMs'))}`;
+  }
+  return '';
+}
+
+function windowState(o: Obj): string {
+  if (bool(o, 'active') === true) return `open until ${time(num(o, 'activeUntil'))}`;
+  const next = num(o, 'nextStartAt');
+  return next === undefined ? 'closed' : `next ${time(next)}`;
+}
+
+/** Maintenance windows as a table (`maintenance list`); times are UTC on the server's clock. */
+export function renderMaintenance(body: unknown, paint: Paint): string {
+  const list = listOf(body, 'windows');
+  if (list.length === 0) return 'No maintenance windows.\n';
+  return table(
+    list,
+    [
+      { header: 'ID', value: (o) => str(o, 'id') ?? '' },
+      { header: 'NAME', value: (o) => str(o, 'name') ?? '', max: 30 },
+      { header: 'SCHEDULE', value: schedule, max: 70 },
+      { header: 'NOW', value: windowState, colour: (o) => (bool(o, 'active') === true ? 'yellow' : undefined) },
+      { header: 'MATCHERS', value: matchers, max: 50 },
+      { header: 'BY', value: (o) => str(o, 'createdBy') ?? '' },
+      { header: 'COMMENT', value: (o) => str(o, 'comment') ?? '', max: 50 },
+    ],
+    paint,
+  );
+}
+
+/** One-line confirmation of `maintenance add` / `maintenance remove`. */
+export function renderMaintenanceChange(verb: string, body: unknown, paint: Paint): string {
+  const o = isObj(body) ? body : {};
+  const state = verb === 'removed' ? '' : ` (${windowState(o)})`;
+  return `Maintenance window ${clean(str(o, 'id') ?? '')} "${clean(str(o, 'name') ?? '')}" ${verb}: ${paint(verb === 'removed' ? 'gray' : 'bold', clean(schedule(o)))}${state} — ${clean(matchers(o))}\n`;
+}

@@ -113,7 +113,7 @@ describe('firebreak CLI: usage (exit 2) and help (exit 0)', () => {
   it('prints help and the version with exit 0', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const cmd of ['status', 'active', 'show', 'detect', 'procedures', 'execute', 'ack', 'resolve', 'postmortem', 'actions', 'emergency-ref']) {
+    for (const cmd of ['status', 'active', 'show', 'detect', 'procedures', 'execute', 'ack', 'resolve', 'postmortem', 'actions', 'emergency-ref', 'silence', 'maintenance']) {
       expect(help.stdout).toContain(cmd);
     }
     expect(help.stdout).toContain('Exit codes: 0 ok, 1 request failed, 2 usage error, 3 authentication');
@@ -323,5 +323,214 @@ describe('firebreak CLI: commands against a live service', () => {
     const { RUNBOOK_PLAYBOOKS } = await import('../../src/actions/playbooks.js');
     expect(rows.map((r: { type: string }) => r.type)).toEqual(Object.keys(RUNBOOK_PLAYBOOKS));
     expect(rows.find((r: { type: string }) => r.type === 'canary-failure')).toMatchObject({ severity: 'high', estimatedSeconds: 60 });
+  });
+});
+
+describe('firebreak CLI: silences', () => {
+  it('silence add → list shows it and it holds the page → expire → no longer active', async () => {
+    const add = await cli(['silence', 'add', '--match', 'type=high-latency', '--match', 'scope=~service|route:.*', '--duration', '2h', '--comment', 'deploy'], asOperator);
+    expect(add.code, add.stderr).toBe(0);
+    const [silence] = monitor.silences.list();
+    expect(silence).toMatchObject({
+      state: 'active',
+      createdBy: 'alice', // the token's name, not a flag
+      comment: 'deploy',
+      startsAt: clock.now(),
+      endsAt: clock.now() + 2 * 3_600_000,
+      matchers: [
+        { name: 'type', op: '=', value: 'high-latency' },
+        { name: 'scope', op: '=~', value: 'service|route:.*' },
+      ],
+    });
+    expect(add.stdout).toContain(`Silence ${silence!.id} added: active until 2026-01-01 02:00:00Z — type=high-latency, scope=~service|route:.*`);
+
+    const incident = openIncident();
+    expect(monitor.incidents.get(incident)?.suppressed).toMatchObject({ kind: 'silence', by: silence!.id });
+
+    const list = await cli(['silence', 'list'], asOperator);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${silence!.id}\\s+active\\s+type=high-latency, scope=~service\\|route:\\.\\*\\s+2026-01-01 00:00:\\d\\dZ\\s+2026-01-01 02:00:\\d\\dZ\\s+alice\\s+deploy`));
+    const listed = JSON.parse((await cli(['silence', 'list', '--json'], asOperator)).stdout);
+    expect(listed.silences.map((s: { id: string }) => s.id)).toEqual([silence!.id]);
+
+    const expire = await cli(['silence', 'expire', silence!.id], asOperator);
+    expect(expire.code, expire.stderr).toBe(0);
+    expect(expire.stdout).toContain(`Silence ${silence!.id} expired: expired`);
+    expect(monitor.silences.list({ state: 'active' })).toEqual([]);
+    expect(monitor.incidents.get(incident)?.suppressed).toBeUndefined(); // it pages now
+
+    const active = await cli(['silence', 'list', '--state', 'active'], asOperator);
+    expect(active.code).toBe(0);
+    expect(active.stdout).not.toContain(silence!.id);
+    expect(active.stdout).toContain('No silences.');
+    const all = JSON.parse((await cli(['silence', 'ls', '--json'], asOperator)).stdout);
+    expect(all.silences).toEqual([expect.objectContaining({ id: silence!.id, state: 'expired', expiredBy: 'alice' })]);
+
+    const again = await cli(['silence', 'expire', silence!.id, '--json'], asOperator);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stderr).error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+  });
+
+  it('silence add --until and --start take ISO times with a zone; --json prints the created silence', async () => {
+    const run = await cli(['silence', 'add', '-m', 'severity!=critical', '--start', '2026-01-01T01:00:00Z', '--until', '2026-01-01T03:30:00+01:00', '--comment', 'load test', '--json'], asOperator);
+    expect(run.code, run.stderr).toBe(0);
+    const body = JSON.parse(run.stdout);
+    expect(body).toMatchObject({
+      state: 'pending',
+      startsAt: Date.UTC(2026, 0, 1, 1),
+      endsAt: Date.UTC(2026, 0, 1, 2, 30),
+      matchers: [{ name: 'severity', op: '!=', value: 'critical' }],
+    });
+    expect(monitor.silences.list()[0]?.id).toBe(body.id);
+  });
+
+  it('refuses bad silence flags with exit 2 naming the flag, and sends nothing', async () => {
+    const base = ['silence', 'add', '--match', 'type=high-latency', '--comment', 'deploy'];
+    const cases: [string[], RegExp][] = [
+      [[...base, '--duration', '2 hours'], /--duration expects a duration such as 90s, 30m, 2h/],
+      [[...base, '--duration', '2'], /--duration expects a duration/],
+      [[...base, '--duration', '0m'], /--duration must be longer than zero/],
+      [[...base, '--duration', '400d'], /--duration must be at most 366 days/],
+      [[...base], /exactly one of --duration .* or --until/],
+      [[...base, '--duration', '1h', '--until', '2026-01-01T03:00:00Z'], /exactly one of --duration .* or --until/],
+      [[...base, '--until', '2026-01-01 03:00'], /--until expects an ISO 8601 time with a zone/],
+      [[...base, '--until', '2026-01-01T03:00:00'], /--until expects an ISO 8601 time with a zone/],
+      [['silence', 'add', '--duration', '1h', '--comment', 'x'], /--match is required/],
+      [['silence', 'add', '--match', 'kind=x', '--duration', '1h', '--comment', 'x'], /--match "kind=x": the name must be one of type, scope/],
+      [['silence', 'add', '--match', 'high-latency', '--duration', '1h', '--comment', 'x'], /--match expects name=value/],
+      [['silence', 'add', '--match', 'scope=~route:(', '--duration', '1h', '--comment', 'x'], /--match .* not a valid regular expression/],
+      [['silence', 'add', '--match', 'type=x', '--duration', '1h'], /--comment is required/],
+      [['silence', 'add', '--match', 'type=x', '--duration', '1h', '--comment', '  '], /--comment is required/],
+      [['silence', 'list', '--state', 'open'], /--state must be one of pending, active, expired/],
+      [['silence', 'expire'], /missing required argument 'id'/],
+      [['silence', 'mute'], /unknown command 'mute'/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(args, asOperator);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toMatch(message);
+    }
+    const json = await cli([...base, '--duration', 'soon', '--json'], asOperator);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr).error).toMatchObject({ code: 'USAGE' });
+    expect(monitor.silences.list()).toEqual([]);
+  });
+
+  it('exits 3 with a wrong token or a read token on add and expire; a read token may list', async () => {
+    const wrong = await cli(['silence', 'add', '--match', 'type=x', '--duration', '1h', '--comment', 'x'], { FIREBREAK_URL: base, FIREBREAK_TOKEN: 'not-the-right-token-at-all' });
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toContain('the server rejected the token');
+    const wrongList = await cli(['silence', 'list'], { FIREBREAK_URL: base, FIREBREAK_TOKEN: 'not-the-right-token-at-all' });
+    expect(wrongList.code).toBe(3);
+
+    const asReader = { FIREBREAK_URL: base, FIREBREAK_TOKEN: READER };
+    const reader = await cli(['silence', 'add', '--match', 'type=x', '--duration', '1h', '--comment', 'x'], asReader);
+    expect(reader.code).toBe(3);
+    expect(reader.stderr).toContain('forbidden (403)');
+    expect(monitor.silences.list()).toEqual([]);
+
+    const s = monitor.silences.add({ matchers: [{ name: 'type', value: 'slo-burn' }], durationMs: 60_000, createdBy: 'ops', comment: 'x' });
+    const expire = await cli(['silence', 'expire', s.id], asReader);
+    expect(expire.code).toBe(3);
+    expect(monitor.silences.list({ state: 'active' }).map((x) => x.id)).toEqual([s.id]);
+    const list = await cli(['silence', 'list'], asReader);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(s.id);
+  });
+});
+
+describe('firebreak CLI: maintenance windows', () => {
+  it('maintenance add (daily) → list shows it → remove → list no longer shows it', async () => {
+    const add = await cli(['maintenance', 'add', '--name', 'nightly reindex', '--daily', '--at', '02:00', '--duration', '30m', '--match', 'type=high-latency', '--comment', 'reindex'], asOperator);
+    expect(add.code, add.stderr).toBe(0);
+    const [w] = monitor.maintenance.list();
+    expect(w).toMatchObject({
+      name: 'nightly reindex',
+      daily: { at: '02:00', durationMs: 30 * 60_000 },
+      matchers: [{ name: 'type', op: '=', value: 'high-latency' }],
+      createdBy: 'alice',
+      comment: 'reindex',
+      active: false,
+      nextStartAt: Date.UTC(2026, 0, 1, 2),
+    });
+    expect(add.stdout).toContain(`Maintenance window ${w!.id} "nightly reindex" added: daily 02:00 UTC for 30m 00s (next 2026-01-01 02:00:00Z) — type=high-latency`);
+
+    const list = await cli(['maintenance', 'list'], asOperator);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${w!.id}\\s+nightly reindex\\s+daily 02:00 UTC for 30m 00s\\s+next 2026-01-01 02:00:00Z\\s+type=high-latency\\s+alice\\s+reindex`));
+    expect(JSON.parse((await cli(['maintenance', 'list', '--json'], asOperator)).stdout).windows.map((x: { id: string }) => x.id)).toEqual([w!.id]);
+
+    const remove = await cli(['maintenance', 'remove', w!.id], asOperator);
+    expect(remove.code, remove.stderr).toBe(0);
+    expect(remove.stdout).toContain(`Maintenance window ${w!.id} "nightly reindex" removed`);
+    expect(monitor.maintenance.list()).toEqual([]);
+    const after = await cli(['maintenance', 'ls'], asOperator);
+    expect(after.stdout).not.toContain(w!.id);
+    expect(after.stdout).toContain('No maintenance windows.');
+
+    const again = await cli(['maintenance', 'rm', w!.id], asOperator);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('404');
+  });
+
+  it('maintenance add: weekly days and a one-off window (--end or --duration); an open window holds the page', async () => {
+    const weekly = await cli(['maintenance', 'add', '--name', 'weekend deploys', '--weekly', 'Sun,sat', '--at', '22:00', '--duration', '4h', '--json'], asOperator);
+    expect(weekly.code, weekly.stderr).toBe(0);
+    expect(JSON.parse(weekly.stdout)).toMatchObject({ weekly: { days: ['sun', 'sat'], at: '22:00', durationMs: 4 * 3_600_000 }, matchers: [] });
+
+    const once = await cli(['maintenance', 'add', '--name', 'db upgrade', '--start', '2026-01-01T00:00:00Z', '--end', '2026-01-01T02:00:00Z'], asOperator);
+    expect(once.code, once.stderr).toBe(0);
+    expect(once.stdout).toContain('once 2026-01-01 00:00:00Z → 2026-01-01 02:00:00Z (open until 2026-01-01 02:00:00Z) — (every incident)');
+    const byDuration = await cli(['maintenance', 'add', '--name', 'cache swap', '--start', '2026-01-02T00:00:00Z', '--duration', '90m', '--json'], asOperator);
+    expect(JSON.parse(byDuration.stdout).once).toEqual({ startsAt: Date.UTC(2026, 0, 2), endsAt: Date.UTC(2026, 0, 2, 1, 30) });
+
+    const incident = openIncident();
+    expect(monitor.incidents.get(incident)?.suppressed).toMatchObject({ kind: 'maintenance' });
+  });
+
+  it('refuses bad maintenance flags with exit 2 naming the flag, and sends nothing', async () => {
+    const named = ['maintenance', 'add', '--name', 'w'];
+    const cases: [string[], RegExp][] = [
+      [['maintenance', 'add', '--daily', '--at', '02:00', '--duration', '30m'], /required option '--name <name>' not specified/],
+      [[...named], /give exactly one schedule/],
+      [[...named, '--daily', '--weekly', 'sat', '--at', '02:00', '--duration', '1h'], /give exactly one schedule/],
+      [[...named, '--daily', '--duration', '30m'], /--daily needs --at HH:MM/],
+      [[...named, '--daily', '--at', '2am', '--duration', '30m'], /--at expects a UTC time HH:MM/],
+      [[...named, '--daily', '--at', '24:00', '--duration', '30m'], /--at expects a UTC time HH:MM/],
+      [[...named, '--daily', '--at', '02:00'], /--daily needs --duration/],
+      [[...named, '--daily', '--at', '02:00', '--duration', 'half an hour'], /--duration expects a duration/],
+      [[...named, '--daily', '--at', '02:00', '--duration', '25h'], /--duration must be at most 24 h/],
+      [[...named, '--weekly', 'sat,funday', '--at', '02:00', '--duration', '1h'], /--weekly: "funday" is not a day/],
+      [[...named, '--weekly', 'sat', '--at', '02:00', '--duration', '8d'], /--duration must be at most 7 days/],
+      [[...named, '--daily', '--at', '02:00', '--duration', '1h', '--end', '2026-01-01T03:00:00Z'], /--end is for a one-off window/],
+      [[...named, '--start', '2026-01-01T02:00:00Z'], /needs exactly one of --end or --duration/],
+      [[...named, '--start', '2026-01-01T02:00:00Z', '--end', '2026-01-01T01:00:00Z'], /--end must be after --start/],
+      [[...named, '--start', 'tomorrow', '--duration', '1h'], /--start expects an ISO 8601 time/],
+      [[...named, '--start', '2026-01-01T02:00:00Z', '--duration', '1h', '--at', '02:00'], /--at is for --daily or --weekly/],
+      [[...named, '--daily', '--at', '02:00', '--duration', '1h', '--match', 'scope~x'], /--match expects name=value/],
+      [['maintenance', 'add', '--name', ' ', '--daily', '--at', '02:00', '--duration', '1h'], /--name must not be empty/],
+      [['maintenance', 'remove'], /missing required argument 'id'/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(args, asOperator);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(monitor.maintenance.list()).toEqual([]);
+  });
+
+  it('exits 3 with a wrong token, and with a read token on add and remove', async () => {
+    const wrong = await cli(['maintenance', 'list'], { FIREBREAK_URL: base, FIREBREAK_TOKEN: 'not-the-right-token-at-all' });
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toContain('the server rejected the token');
+    const asReader = { FIREBREAK_URL: base, FIREBREAK_TOKEN: READER };
+    const add = await cli(['maintenance', 'add', '--name', 'w', '--daily', '--at', '02:00', '--duration', '1h'], asReader);
+    expect(add.code).toBe(3);
+    expect(monitor.maintenance.list()).toEqual([]);
+    const w = monitor.maintenance.add({ name: 'w', daily: { at: '02:00', durationMs: 60_000 }, createdBy: 'ops' });
+    const remove = await cli(['maintenance', 'remove', w.id, '--json'], asReader);
+    expect(remove.code).toBe(3);
+    expect(JSON.parse(remove.stderr).error).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    expect(monitor.maintenance.list().map((x) => x.id)).toEqual([w.id]);
   });
 });
