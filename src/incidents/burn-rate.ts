@@ -12,6 +12,37 @@ const EVENTS = 0;
 const FAILED = 1;
 const SLOW = 2;
 
+/** `format` of a burn-rate state file: a file without it is not ours. */
+export const BURN_STATE_FORMAT = 'firebreak-burn-rate-state';
+/** Version of the state file layout. */
+export const BURN_STATE_VERSION = 1;
+
+/**
+ * What a burn-rate state file holds (JSON): see docs/slo-semantics.md, "Across restarts".
+ *
+ * @example
+ * ```ts
+ * const state: BurnRateState = JSON.parse(readFileSync('logs/incidents.jsonl.burn-rate.json', 'utf8'));
+ * state.streams.map((s) => s.scope); // ['service', 'route:GET /search']
+ * ```
+ */
+export interface BurnRateState {
+  format: typeof BURN_STATE_FORMAT;
+  version: typeof BURN_STATE_VERSION;
+  /** Clock time of the save. */
+  savedAt: number;
+  /** `burnRate.slotMs` of the window rings. */
+  slotMs: number;
+  /** Slot size of the budget-period rings. */
+  periodSlotMs: number;
+  /** `[window ms, observed since]` per rule window. */
+  since: [number, number][];
+  /** Since when the budget period has been observed. */
+  periodSince: number;
+  /** Per stream: `[absolute slot, count per field…]` rows of the window ring and of the period ring. */
+  streams: { scope: string; thresholds: number[]; ring: number[][]; period: number[][] }[];
+}
+
 /** Budget-period rings are kept to about this many slots (1 h slots for 30 days). */
 const PERIOD_SLOTS = 720;
 
@@ -134,6 +165,13 @@ export class BurnRateTracker implements RatioReader {
   private readonly opts: BurnRateOptions;
   private readonly targets: Target[] = [];
   private readonly startedAt: number;
+  /**
+   * Per rule window (ms), since when it has been observed without a break:
+   * the start, or a restored earlier time (see {@link BurnRateTracker.restoreState}).
+   */
+  private readonly since = new Map<number, number>();
+  /** Since when the budget period has been observed without a break. */
+  private periodSince: number;
   private overall: Source | undefined;
   private readonly byRoute = new Map<string, Source>();
   private allCaches: Source | undefined;
@@ -226,6 +264,8 @@ export class BurnRateTracker implements RatioReader {
       this.targets.push(target);
     }
     this.startedAt = this.targets.length > 0 ? startedAt() : 0;
+    for (const w of this.windowsMs) this.since.set(w, this.startedAt);
+    this.periodSince = this.startedAt;
     for (const t of this.targets) this.byName.set(t.slo, t);
     for (const [scope, s] of sources) {
       if (scope === 'service') this.overall = s;
@@ -334,7 +374,7 @@ export class BurnRateTracker implements RatioReader {
     const allowedBad = events! * t.allowed;
     return {
       periodMs,
-      observedMs: Math.max(0, Math.min(periodMs, now - this.startedAt)),
+      observedMs: Math.max(0, Math.min(periodMs, now - this.periodSince)),
       events: events!,
       badEvents: bad!,
       allowedBadEvents: allowedBad,
@@ -350,6 +390,86 @@ export class BurnRateTracker implements RatioReader {
     const [events] = t.source.ring.exactSums(now, EVENTS, [windowMs]);
     const [bad] = t.source.ring.exactSums(now, t.field, [windowMs]);
     return events! > 0 ? bad! / events! / t.allowed : null;
+  }
+
+  /**
+   * Everything a restart needs to carry on at `now` (see docs/slo-semantics.md,
+   * "Across restarts"): per stream the slots of both rings that counted
+   * something, and since when each window and the period have been observed.
+   */
+  exportState(now: number): BurnRateState {
+    this.settle();
+    const streams: BurnRateState['streams'] = [];
+    for (const s of this.sources()) {
+      streams.push({ scope: s.scope, thresholds: [...s.thresholds], ring: s.ring.slotCounts(now), period: s.period.slotCounts(now) });
+    }
+    return {
+      format: BURN_STATE_FORMAT,
+      version: BURN_STATE_VERSION,
+      savedAt: now,
+      slotMs: this.opts.slotMs,
+      periodSlotMs: this.sources()[0]?.period.slotMs ?? this.opts.slotMs,
+      since: this.windowsMs.map((w) => [w, this.since.get(w)!]),
+      periodSince: this.periodSince,
+      streams,
+    };
+  }
+
+  /**
+   * Restores a state saved by {@link BurnRateTracker.exportState} into a
+   * tracker that has counted nothing yet, at `now`. Slots that left the rings
+   * meanwhile are dropped. A window (or the period) of length W keeps its
+   * observed-since time only when the gap `now − savedAt` is shorter than W;
+   * otherwise its warm-up starts again at `now`. A stream whose latency
+   * thresholds changed, or rings whose slot size changed, start empty.
+   *
+   * @returns the streams restored.
+   */
+  restoreState(state: BurnRateState, now: number): number {
+    const gap = Math.max(0, now - state.savedAt);
+    const ringFits = state.slotMs === this.opts.slotMs;
+    const saved = new Map(state.since);
+    // A window the saved state did not know gets the latest saved time: never judged earlier than any known one.
+    const latest = Math.max(...state.since.map(([, t]) => t), state.periodSince);
+    for (const w of this.windowsMs) {
+      if (ringFits && gap < w) this.since.set(w, Math.min(saved.get(w) ?? latest, now));
+      else this.since.set(w, now);
+    }
+    const bySource = new Map(this.sources().map((s) => [s.scope, s]));
+    const periodFits = state.periodSlotMs === (this.sources()[0]?.period.slotMs ?? Number.NaN);
+    this.periodSince = periodFits && gap < this.opts.periodMs ? Math.min(state.periodSince, now) : now;
+    let restored = 0;
+    for (const st of state.streams) {
+      const s = bySource.get(st.scope);
+      if (s === undefined || st.thresholds.length !== s.thresholds.length || st.thresholds.some((t, i) => t !== s.thresholds[i])) continue;
+      if (ringFits) s.ring.restoreSlots(st.ring, now);
+      if (periodFits) s.period.restoreSlots(st.period, now);
+      restored++;
+    }
+    return restored;
+  }
+
+  private sources(): Source[] {
+    const out: Source[] = [];
+    if (this.overall !== undefined) out.push(this.overall);
+    out.push(...this.byRoute.values());
+    if (this.allCaches !== undefined) out.push(this.allCaches);
+    out.push(...this.byCache.values());
+    return out;
+  }
+
+  /**
+   * The largest state file {@link BurnRateTracker.exportState} can produce,
+   * in bytes: every slot of every ring counted something, every number at its
+   * longest in JSON (24 characters), every scope escaped at its longest.
+   */
+  stateBound(): number {
+    let bytes = 1_024 + this.windowsMs.length * 52;
+    for (const s of this.sources()) {
+      const row = 2 + (s.pending.length + 1) * 25;
+      bytes += 128 + s.scope.length * 6 + s.thresholds.length * 25 + (s.ring.slots + s.period.slots) * row;
+    }
+    return bytes;
   }
 
   /** The detector that opens `slo-burn` incidents, one scope per SLO (`slo:<name>`). */
@@ -472,7 +592,7 @@ export class BurnRateTracker implements RatioReader {
       const i = this.windowsMs.indexOf(windowMs);
       const requests = sums[EVENTS]![i]!;
       const bad = sums[t.field]![i]!;
-      const observed = rule.partial || now - this.startedAt >= windowMs;
+      const observed = rule.partial || now - (this.since.get(windowMs) ?? this.startedAt) >= windowMs;
       return {
         windowMs,
         requests,

@@ -356,6 +356,13 @@ export const burnRateSchema = z
     clearForMs: durationMs('clearForMs').optional(),
     /** Floor of every rule's default `minEvents` (default: the monitor's `minSamples`). */
     minSamples: z.number().int().nonnegative().optional(),
+    /**
+     * File the burn-rate windows and the budget period are saved to (every `slotMs`, on
+     * `flush()` and `close()`) and restored from at start (docs/slo-semantics.md, "Across
+     * restarts"). Default: `<incidentLog.path>.burn-rate.json` when `incidentLog` is set, else
+     * none; `false` turns it off.
+     */
+    stateFile: z.union([z.string().min(1, 'stateFile must not be empty'), z.literal(false)]).optional(),
   })
   .prefault({})
   .superRefine((b, ctx) => {

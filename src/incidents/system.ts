@@ -6,6 +6,7 @@ import type { SeriesStore } from '../metrics/series-store.js';
 import { errorMessage } from '../safe-call.js';
 import { buildDetectors, resolveDetectorConfigs } from './builtin-detectors.js';
 import { BurnRateTracker, type BurnStatus } from './burn-rate.js';
+import { BurnStateFile, type BurnStateStats } from './burn-state.js';
 import type { BurnRateOptions, DetectorConfig, IncidentEventName, IncidentLogOptions, IncidentOptions, NotifierConfig } from './config.js';
 import { DetectionEngine, type DetectorStatus, type IncidentChanges, type PendingCondition } from './detection.js';
 import { CustomDetector, type CustomDetectorInput } from './detector.js';
@@ -131,6 +132,8 @@ export interface IncidentStats {
   burnRate: BurnStatus[];
   notifiers: NotifierStats[];
   log: LogStats | null;
+  /** The burn-rate state file's counters, or null without one (see docs/slo-semantics.md, "Across restarts"). */
+  burnRateState: BurnStateStats | null;
   health: HealthReport | null;
 }
 
@@ -195,6 +198,8 @@ export class IncidentSystem {
   readonly log: IncidentLog | undefined;
   readonly detection: DetectionEngine;
   readonly burn: BurnRateTracker;
+  /** The burn-rate state file, when one is configured (or derived from the incident log). */
+  readonly burnState: BurnStateFile | undefined;
   readonly silences: Silences;
   readonly maintenance: Maintenance;
   readonly inhibitor: Inhibitor;
@@ -248,6 +253,19 @@ export class IncidentSystem {
     this.burn = new BurnRateTracker(o.burnRate, o.slos, o.minSamples, () => o.clock.now());
     if (this.burn.active && o.burnRate.enabled) this.detection.add(this.burn.detector());
     if (this.burn.watchesAbsence) this.detection.add(this.burn.absenceDetector());
+    const statePath = o.burnRate.stateFile ?? (o.incidentLog === undefined ? false : `${o.incidentLog.path}.burn-rate.json`);
+    if (statePath !== false && this.burn.active) {
+      this.burnState = new BurnStateFile({
+        path: statePath,
+        tracker: this.burn,
+        everyMs: o.burnRate.slotMs,
+        now: o.clock.now(),
+        onError: (err) => emit('incident:log-error', err),
+      });
+      const problem = this.burnState.restore(o.clock.now());
+      // Listeners are attached after createMonitor() returns.
+      if (problem !== undefined) queueMicrotask(() => emit('incident:log-error', problem));
+    }
 
     if (o.incidentLog !== undefined) {
       // Throws a ConfigError for a device, FIFO or directory: reading one would never end.
@@ -336,6 +354,7 @@ export class IncidentSystem {
       eventLoopDelayMs: signals.eventLoopDelayMs,
     });
     this.reconcile();
+    this.burnState?.maybeSave(signals.now);
     return changes;
   }
 
@@ -358,7 +377,7 @@ export class IncidentSystem {
 
   /** Writes queued log lines and waits for notifications in flight; reports what the log persisted. Never rejects. */
   async flush(): Promise<LogFlushResult> {
-    const [log] = await Promise.all([this.log?.flush(), this.notifiers.settled()]);
+    const [log] = await Promise.all([this.log?.flush(), this.notifiers.settled(), this.burnState?.save(this.clock.now())]);
     return log ?? { written: 0, failed: 0 };
   }
 
@@ -372,7 +391,8 @@ export class IncidentSystem {
   async close(deadline: Promise<void>): Promise<{ log: LogFlushResult; timedOut: boolean }> {
     const drained = await Promise.race([this.notifiers.drained().then(() => true), deadline.then(() => false)]);
     if (!drained) this.notifiers.abandon();
-    const log = (await this.log?.flush()) ?? { written: 0, failed: 0 };
+    const [flushed] = await Promise.all([this.log?.flush(), this.burnState?.save(this.clock.now())]);
+    const log = flushed ?? { written: 0, failed: 0 };
     this.stop();
     return { log, timedOut: !drained };
   }
@@ -406,6 +426,7 @@ export class IncidentSystem {
       burnRate: this.burn.status(now),
       notifiers: this.notifiers.stats(),
       log: this.log?.stats() ?? null,
+      burnRateState: this.burnState?.stats() ?? null,
       health: this.health.last ?? null,
     };
   }

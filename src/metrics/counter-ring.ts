@@ -161,6 +161,44 @@ export class CounterRing {
     this.headEnd = (abs + 1) * this.slotMs;
   }
 
+  /**
+   * The slots the ring holds at `now` that counted something, oldest first,
+   * each as `[absolute slot number (time / slotMs), count of field 0, …]`:
+   * what a state file needs to put the counts back in the same slots.
+   */
+  slotCounts(now: number): number[][] {
+    this.roll(Math.floor(now / this.slotMs));
+    const rows: number[][] = [];
+    if (this.head < 0) return rows;
+    for (let k = this.head - this.slots + 1; k <= this.head; k++) {
+      let any = false;
+      const row = [k];
+      for (let f = 0; f < this.fields; f++) {
+        const n = this.cumAt(k, f) - this.cumAt(k - 1, f);
+        if (n !== 0) any = true;
+        row.push(n);
+      }
+      if (any) rows.push(row);
+    }
+    return rows;
+  }
+
+  /**
+   * Puts {@link CounterRing.slotCounts} rows back into a ring that has
+   * counted nothing yet (returns false otherwise, changing nothing). Rows
+   * outside the ring at `now` (older than it, or after `now`'s slot) and rows
+   * of another width are skipped.
+   */
+  restoreSlots(rows: readonly (readonly number[])[], now: number): boolean {
+    if (this.head >= 0) return false;
+    const nowSlot = Math.floor(now / this.slotMs);
+    const kept = rows
+      .filter((r) => r.length === this.fields + 1 && r[0]! > nowSlot - this.slots && r[0]! <= nowSlot)
+      .sort((a, b) => a[0]! - b[0]!);
+    for (const r of kept) for (let f = 0; f < this.fields; f++) if (r[f + 1]! !== 0) this.add(r[0]! * this.slotMs, f, r[f + 1]!);
+    return true;
+  }
+
   /** Bytes held by this ring's arrays. */
   get bytes(): number {
     return this.cells.byteLength + this.base.byteLength;
