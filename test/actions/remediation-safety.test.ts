@@ -348,6 +348,21 @@ describe('finding 3 (canary): a stopped canary is no signal; probes may only cle
     expect(canary.isStopped()).toBe(true);
   });
 
+  it('minutes of failing probes do not hold back a canary that recovers afterwards', async () => {
+    const { clock, monitor } = world({ autoRemediate: { revertAfterMs: 60_000 } });
+    const canary = monitor.canary('new-index', { percent: 10, probe: { share: 0.05, minIntervalMs: 1_000 } });
+    monitor.start();
+    const from = { n: 0 };
+    const incident = await stopped(clock, monitor, canary, failing, from);
+    await traffic(clock, canary, 300, failing, from); // ~300 failing probes
+    expect(monitor.incidents.get(incident.id)?.status).not.toBe('resolved');
+    for (let s = 0; s < 30 && canary.isStopped(); s++) await traffic(clock, canary, 10, healthy, from);
+    await monitor.remediation.settled();
+    monitor.stop();
+    expect(monitor.incidents.get(incident.id)?.status).toBe('resolved');
+    expect(canary.isStopped()).toBe(false);
+  });
+
   it('probes take exactly their share, never above the configured percent, at most one per minIntervalMs', () => {
     const { monitor } = world({ autoRemediate: false });
     const count = (c: ReturnType<typeof monitor.canary>, n: number) => Array.from({ length: n }, (_, i) => c.assign(`user-${i}`)).filter((a) => a === 'canary').length;
