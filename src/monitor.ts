@@ -358,6 +358,10 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
           const s = this.arms.get(label);
           return s === undefined ? null : this.store.routeStats(s, this.clock.now());
         },
+        armTotals: (label) => {
+          const s = this.arms.get(label);
+          return s === undefined ? null : s.cumulative;
+        },
       },
       detector: (spec) => this.detector(spec),
     });

@@ -1,7 +1,7 @@
 // Issue 12, "decisions an on-call can trust": remediation that cannot hurt. Every story runs on a
 // ManualClock: no sleeping, every step at a known clock time.
 import { describe, expect, it } from 'vitest';
-import { createMonitor, type Incident, type MonitorOptions } from '../../src/index.js';
+import { ConfigError, createMonitor, type Incident, type MonitorOptions } from '../../src/index.js';
 import type { ProcedureStep } from '../../src/actions/procedures.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { fixedProbes, flush } from './helpers.js';
@@ -266,5 +266,148 @@ describe('closed loop', () => {
     expect(['a', 'b', 'c'].map((n) => monitor.feature(n).isEnabled())).toEqual([false, false, true]);
     const last = monitor.remediation.stats().recentRuns.at(-1)!;
     expect(last.steps[0]).toMatchObject({ result: 'skipped', reason: expect.stringMatching(/budget/) });
+  });
+});
+
+describe('finding 3 (canary): a stopped canary is no signal; probes may only clear it', () => {
+  /** One second of traffic: `perSecond` users, each assigned and recorded as the canary's host would. */
+  async function traffic(clock: ManualClock, canary: ReturnType<ReturnType<typeof world>['monitor']['canary']>, seconds: number, canaryOutcome: () => { durationMs: number; status: number }, from = { n: 0 }) {
+    let canaryHits = 0;
+    for (let s = 0; s < seconds; s++) {
+      for (let i = 0; i < 20; i++) {
+        const arm = canary.assign(`user-${from.n++}`);
+        if (arm === 'canary') canaryHits++;
+        canary.record(arm, { route: 'GET /search', ...(arm === 'canary' ? canaryOutcome() : { durationMs: 100, status: 200 }) });
+      }
+      await tick(clock, 1_000);
+    }
+    return canaryHits;
+  }
+  const failing = () => ({ durationMs: 100, status: 500 });
+  const healthy = () => ({ durationMs: 100, status: 200 });
+
+  /** Runs failing traffic until the canary-failure incident opened and auto-remediation stopped the canary. */
+  async function stopped(clock: ManualClock, monitor: ReturnType<typeof world>['monitor'], canary: ReturnType<ReturnType<typeof world>['monitor']['canary']>, outcome: () => { durationMs: number; status: number }, from: { n: number }) {
+    for (let s = 0; s < 12 && !canary.isStopped(); s++) await traffic(clock, canary, 10, outcome, from);
+    await monitor.remediation.settled();
+    expect(canary.isStopped()).toBe(true);
+    const [incident] = monitor.incidents.list({ status: 'active' });
+    expect(incident).toMatchObject({ type: 'canary-failure', scope: `canary:${canary.name}` });
+    return incident!;
+  }
+
+  it('a stopped canary without probes gets no traffic and does not escalate over 10 minutes', async () => {
+    const { clock, monitor, escalated } = world();
+    const canary = monitor.canary('new-index', { percent: 10 });
+    monitor.start();
+    const from = { n: 0 };
+    const incident = await stopped(clock, monitor, canary, failing, from);
+    const before = escalated.length;
+    const hits = await traffic(clock, canary, 600, failing, from);
+    await monitor.remediation.settled();
+    monitor.stop();
+    expect(hits).toBe(0);
+    expect(canary.stats().probes).toBe(0);
+    expect(escalated.length).toBe(before);
+    expect(monitor.incidents.get(incident.id)).toMatchObject({ severity: incident.severity, status: expect.not.stringMatching('resolved') });
+    expect(canary.isStopped()).toBe(true);
+  });
+
+  it('with probes, a recovered canary resolves the incident and the stop is reverted automatically', async () => {
+    const { clock, monitor } = world({ autoRemediate: { revertAfterMs: 60_000 } });
+    const canary = monitor.canary('new-index', { percent: 10, probe: { share: 0.05, minIntervalMs: 1_000 } });
+    monitor.start();
+    const from = { n: 0 };
+    const incident = await stopped(clock, monitor, canary, failing, from);
+    // The canary is fixed; with everything on stable, only probes can tell.
+    for (let s = 0; s < 60 && canary.isStopped(); s++) await traffic(clock, canary, 10, healthy, from);
+    await monitor.remediation.settled();
+    monitor.stop();
+    expect(monitor.incidents.get(incident.id)?.status).toBe('resolved');
+    expect(canary.isStopped()).toBe(false);
+    expect(canary.stats().probes).toBeGreaterThanOrEqual(5);
+    expect(monitor.actions.audit({ action: 'canary.emergency-stop', kind: 'revert' })).toEqual([expect.objectContaining({ outcome: 'success' })]);
+  });
+
+  it('with probes, a still-failing canary does not escalate on them and its incident stays open', async () => {
+    const { clock, monitor, escalated } = world();
+    const canary = monitor.canary('new-index', { percent: 10, probe: { share: 0.05, minIntervalMs: 1_000 } });
+    monitor.start();
+    const from = { n: 0 };
+    // Opens at medium: the canary is 1.6× slower than stable, every request succeeds.
+    const incident = await stopped(clock, monitor, canary, () => ({ durationMs: 160, status: 200 }), from);
+    expect(incident.severity).toBe('medium');
+    const before = escalated.length;
+    // While stopped it gets much worse: every probe fails (a critical success drop, were it read).
+    await traffic(clock, canary, 600, failing, from);
+    await monitor.remediation.settled();
+    monitor.stop();
+    expect(canary.stats().probes).toBeGreaterThanOrEqual(100);
+    expect(escalated.length).toBe(before);
+    expect(monitor.incidents.get(incident.id)).toMatchObject({ severity: 'medium', status: expect.not.stringMatching('resolved') });
+    expect(canary.isStopped()).toBe(true);
+  });
+
+  it('minutes of failing probes do not hold back a canary that recovers afterwards', async () => {
+    const { clock, monitor } = world({ autoRemediate: { revertAfterMs: 60_000 } });
+    const canary = monitor.canary('new-index', { percent: 10, probe: { share: 0.05, minIntervalMs: 1_000 } });
+    monitor.start();
+    const from = { n: 0 };
+    const incident = await stopped(clock, monitor, canary, failing, from);
+    await traffic(clock, canary, 300, failing, from); // ~300 failing probes
+    expect(monitor.incidents.get(incident.id)?.status).not.toBe('resolved');
+    for (let s = 0; s < 30 && canary.isStopped(); s++) await traffic(clock, canary, 10, healthy, from);
+    await monitor.remediation.settled();
+    monitor.stop();
+    expect(monitor.incidents.get(incident.id)?.status).toBe('resolved');
+    expect(canary.isStopped()).toBe(false);
+  });
+
+  it('probes take exactly their share, never above the configured percent, at most one per minIntervalMs', () => {
+    const { monitor } = world({ autoRemediate: false });
+    const count = (c: ReturnType<typeof monitor.canary>, n: number) => Array.from({ length: n }, (_, i) => c.assign(`user-${i}`)).filter((a) => a === 'canary').length;
+    const tenth = monitor.canary('a', { percent: 10, series: { canary: 'a-c', stable: 'a-s' }, probe: { share: 0.05, minIntervalMs: 0 } });
+    tenth.emergencyStop();
+    expect(count(tenth, 10_000)).toBe(500);
+    expect(tenth.stats().probes).toBe(500);
+    // A 1 % canary is probed at most 1 in 100, whatever the share.
+    const small = monitor.canary('b', { percent: 1, series: { canary: 'b-c', stable: 'b-s' }, probe: { share: 0.05, minIntervalMs: 0 } });
+    small.emergencyStop();
+    expect(count(small, 10_000)).toBe(100);
+    // All at one clock time: one probe per minIntervalMs.
+    const spaced = monitor.canary('c', { percent: 10, series: { canary: 'c-c', stable: 'c-s' }, probe: { share: 0.05, minIntervalMs: 1_000 } });
+    spaced.emergencyStop();
+    expect(count(spaced, 10_000)).toBe(1);
+    // Disabled (0 %) and stopped: no probe at all.
+    tenth.setPercent(0);
+    expect(count(tenth, 10_000)).toBe(0);
+    // Resumed: the deterministic split again, no probes counted.
+    tenth.setPercent(10);
+    tenth.resume();
+    const keys = Array.from({ length: 10_000 }, (_, i) => `user-${i}`);
+    expect(keys.filter((k) => tenth.assign(k) === 'canary')).toEqual(keys.filter((k) => tenth.bucket(k) < 1_000));
+    expect(tenth.stats().probes).toBe(500);
+  });
+
+  it('probe options are validated and errors name the field', () => {
+    const { monitor } = world();
+    for (const [probe, field] of [
+      [{ share: 0 }, 'probe.share'],
+      [{ share: 2 }, 'probe.share'],
+      [{ minIntervalMs: -1 }, 'probe.minIntervalMs'],
+      [{ minSamples: 0 }, 'probe.minSamples'],
+      [{ extra: 1 }, 'probe'],
+    ] as const) {
+      let error: unknown;
+      try {
+        monitor.canary('x', { percent: 5, probe: probe as never });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).code).toBe('CONFIG_INVALID');
+      expect((error as ConfigError).issues.map((i) => i.path).join(' ')).toContain(field);
+    }
+    expect(() => monitor.canary('off', { percent: 5, probe: false })).not.toThrow();
   });
 });

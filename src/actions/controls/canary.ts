@@ -8,6 +8,43 @@ import { canaryDetectorSchema } from './detectors.js';
 import { namedParams, pick } from './named.js';
 
 /**
+ * Probes of an emergency-stopped canary: a small share of requests still goes
+ * to the canary arm (half-open, as a circuit breaker), so a recovered canary
+ * is seen and the canary-failure incident can resolve — and its automatic
+ * stop be reverted — by itself. Off by default (`false`): a probe sends real
+ * users to a canary known to be failing; opt in per canary.
+ */
+export const canaryProbeSchema = z
+  .union([
+    z.literal(false),
+    z.strictObject({
+      /** Share of requests sent to the canary while stopped (0.01: one in a hundred), never more than its configured percent. */
+      share: z.number({ error: 'share must be a number' }).gt(0, 'share must be > 0').lte(1, 'share must be ≤ 1').default(0.01),
+      /** Least time between two probes. */
+      minIntervalMs: z.number({ error: 'minIntervalMs must be a number' }).int().nonnegative().max(3_600_000).default(1_000),
+      /** Probe requests (and stable requests over the same time) needed before they count as a reading. */
+      minSamples: z.number({ error: 'minSamples must be a number' }).int().positive().max(10_000).default(5),
+    }),
+  ])
+  .default(false);
+
+/** Request totals of an arm since its series was created (what a {@link CanaryHost} reports). */
+export interface ArmTotals {
+  requests: number;
+  failures: number;
+  sumMs: number;
+}
+
+/**
+ * What the probes of a stopped canary saw, next to stable over the same time:
+ * totals since the stop (or since the last unhealthy batch was dropped).
+ */
+export interface CanaryProbeReading {
+  canary: ArmTotals;
+  stable: ArmTotals;
+}
+
+/**
  * Number of assignment buckets: percent has a resolution of 0.01.
  *
  * @example
@@ -37,8 +74,11 @@ export const canaryOptionsSchema = z
     description: z.string().max(500).optional(),
     /** The canary-failure detector comparing the arms (`false`: none). */
     detector: canaryDetectorSchema,
+    /** Probes to the canary arm while emergency-stopped (`false`, the default: none). */
+    probe: canaryProbeSchema,
   })
   .default({
+    probe: false,
     percent: 0,
     series: { canary: 'canary', stable: 'stable' },
     detector: { minSamples: 20, successDrop: { medium: 0.005, high: 0.01, critical: 0.05 }, p95Ratio: { medium: 1.5, high: 2, critical: 4 } },
@@ -67,6 +107,8 @@ export type CanaryArm = 'canary' | 'stable';
 export interface CanaryHost {
   recordRequest(record: { route: string; durationMs: number; status?: number; ok?: boolean; arm?: string }): void;
   armStats(label: string): RouteStats | null;
+  /** Totals of an arm's series since it was created (null before any request); probes are read from their differences. */
+  armTotals?(label: string): ArmTotals | null;
 }
 
 /**
@@ -105,6 +147,8 @@ export interface CanaryStats {
   series: { canary: string; stable: string };
   /** Window stats of each arm's series (null before any request). */
   arms: { canary: RouteStats | null; stable: RouteStats | null };
+  /** Requests sent to the canary by probes while stopped, since creation. */
+  probes: number;
 }
 
 /**
@@ -129,6 +173,8 @@ export class Canary {
   readonly description: string | undefined;
   /** @internal Detector settings (`false`: none). */
   readonly detector: z.output<typeof canaryDetectorSchema>;
+  /** @internal Probe settings (`false`: none). */
+  readonly probe: z.output<typeof canaryProbeSchema>;
   private readonly clock: Clock;
   private readonly host: CanaryHost;
   private readonly seed: number;
@@ -137,6 +183,12 @@ export class Canary {
   private threshold: number;
   private stopped = false;
   private stopInfo: { at: number; by: string; reason?: string } | undefined;
+  // While stopped with probes on: every probeEvery-th assign is a probe (0: none). Counters, no allocation.
+  private probeEvery = 0;
+  private sinceProbe = 0;
+  private lastProbeAt = -Infinity;
+  private probeCount = 0;
+  private probeBase: CanaryProbeReading | undefined;
 
   constructor(name: string, clock: Clock, host: CanaryHost, options: CanaryOptions = {}) {
     const parsed = canaryOptionsSchema.safeParse(options);
@@ -148,6 +200,7 @@ export class Canary {
     this.series = { canary: o.series.canary, stable: o.series.stable };
     this.description = o.description;
     this.detector = o.detector;
+    this.probe = o.probe;
     // Seeding with the name makes two canaries split the same users independently.
     this.seed = fnv1a(`${name}:`, FNV_OFFSET);
     this.configured = toBuckets(o.percent);
@@ -164,7 +217,7 @@ export class Canary {
    */
   assign(key: string): CanaryArm {
     const t = this.threshold;
-    if (t === 0) return 'stable';
+    if (t === 0) return this.probeEvery === 0 ? 'stable' : this.probeDue();
     if (typeof key !== 'string') {
       const k = stringOf(key);
       if (k === undefined) return 'stable'; // a key that cannot be hashed goes where nothing changes
@@ -176,6 +229,54 @@ export class Canary {
       h = Math.imul(h, 0x01000193);
     }
     return (h >>> 0) % CANARY_BUCKETS < t ? 'canary' : 'stable';
+  }
+
+  private probeDue(): CanaryArm {
+    // Every probeEvery-th request while stopped, at most one per minIntervalMs: deterministic, no random draw.
+    if (++this.sinceProbe < this.probeEvery) return 'stable';
+    const now = this.clock.now();
+    if (this.probe === false || now - this.lastProbeAt < this.probe.minIntervalMs) return 'stable';
+    this.sinceProbe = 0;
+    this.lastProbeAt = now;
+    this.probeCount++;
+    return 'canary';
+  }
+
+  /** Recomputes the probe period: none unless stopped with probes on and a configured share above 0. */
+  private setProbeEvery(): void {
+    const p = this.probe;
+    // A probe never sends more than the configured share would: a 0.5 % canary is probed at most 1 in 200.
+    this.probeEvery = !this.stopped || p === false || this.configured === 0 ? 0 : Math.max(1 / p.share, CANARY_BUCKETS / this.configured);
+  }
+
+  /**
+   * What the probes saw since the stop, with stable over the same time, or
+   * null when not stopped, without probes, or without totals from the host.
+   * @internal Read by the canary-failure detector.
+   */
+  probeReading(): CanaryProbeReading | null {
+    if (!this.stopped || this.probe === false || this.probeBase === undefined) return null;
+    const now = this.totals();
+    if (now === null) return null;
+    const b = this.probeBase;
+    return { canary: minus(now.canary, b.canary), stable: minus(now.stable, b.stable) };
+  }
+
+  /**
+   * Drops the probes read so far: the next reading starts from now. The
+   * detector calls this after an unhealthy batch, so old failures do not
+   * hold back a canary that has recovered since.
+   * @internal
+   */
+  restartProbes(): void {
+    if (this.stopped && this.probe !== false) this.probeBase = this.totals() ?? undefined;
+  }
+
+  private totals(): CanaryProbeReading | null {
+    const read = this.host.armTotals;
+    if (read === undefined) return null;
+    const zero = { requests: 0, failures: 0, sumMs: 0 };
+    return { canary: read.call(this.host, this.series.canary) ?? zero, stable: read.call(this.host, this.series.stable) ?? zero };
   }
 
   /**
@@ -213,6 +314,7 @@ export class Canary {
     const previous = this.percent;
     this.configured = toBuckets(percent);
     if (!this.stopped) this.threshold = this.configured;
+    this.setProbeEvery();
     return previous;
   }
 
@@ -234,6 +336,11 @@ export class Canary {
     this.threshold = 0;
     this.stopInfo = { at: this.clock.now(), by: o.by ?? 'api' };
     if (o.reason !== undefined) this.stopInfo.reason = o.reason;
+    this.sinceProbe = 0;
+    this.lastProbeAt = -Infinity;
+    this.probeBase = undefined;
+    this.setProbeEvery();
+    this.restartProbes();
     return true;
   }
 
@@ -243,6 +350,8 @@ export class Canary {
     this.stopped = false;
     this.stopInfo = undefined;
     this.threshold = this.configured;
+    this.probeBase = undefined;
+    this.setProbeEvery();
     return true;
   }
 
@@ -274,6 +383,7 @@ export class Canary {
       stopped: this.stopped,
       series: { ...this.series },
       arms: this.compare(),
+      probes: this.probeCount,
     };
     if (this.stopInfo !== undefined) {
       s.stoppedAt = this.stopInfo.at;
@@ -294,6 +404,10 @@ function stringOf(key: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function minus(a: ArmTotals, b: ArmTotals): ArmTotals {
+  return { requests: a.requests - b.requests, failures: a.failures - b.failures, sumMs: a.sumMs - b.sumMs };
 }
 
 function toBuckets(percent: number): number {

@@ -162,6 +162,10 @@ export function fallbackDetector(f: Fallback, o: Opts<typeof fallbackDetectorSch
  * `canary-failure`, scoped `canary:<name>`: the worse of the success
  * rate drop and the p95 ratio, canary vs stable. After an emergency stop
  * the canary has no traffic, so there is no reading (see {@link fallbackDetector}).
+ * With `probe` on, the probes since the stop (against stable over the same
+ * time: success rate, and mean latency against the p95-ratio ladder) are the
+ * reading, and only a healthy one counts: the incident can resolve (and the
+ * automatic stop be reverted) but never escalate on probes.
  */
 export function canaryDetector(c: Canary, o: Opts<typeof canaryDetectorSchema>): ControlDetectorSpec {
   let last = '';
@@ -171,7 +175,7 @@ export function canaryDetector(c: Canary, o: Opts<typeof canaryDetectorSchema>):
     scope: `canary:${c.name}`,
     evaluate: () => {
       // Stopped: the canary arm's window only holds stale requests, no reading (the incident holds).
-      if (c.isStopped()) return null;
+      if (c.isStopped()) return probeVerdict(c, o);
       const { canary, stable } = c.compare();
       if (canary === null || stable === null || canary.requests < o.minSamples || stable.requests < o.minSamples) return null;
       const drop = (stable.successRate ?? 1) - (canary.successRate ?? 1);
@@ -187,6 +191,22 @@ export function canaryDetector(c: Canary, o: Opts<typeof canaryDetectorSchema>):
     summary: (_v, s) => `${last} (${s})`,
     ...timingOf(o),
   };
+}
+
+/** 'ok' when the probes of a stopped canary look healthy, else no reading: probes may only clear. */
+function probeVerdict(c: Canary, o: Opts<typeof canaryDetectorSchema>): 'ok' | null {
+  const p = c.probe === false ? null : c.probeReading();
+  if (p === null || c.probe === false) return null;
+  const { canary, stable } = p;
+  if (canary.requests < c.probe.minSamples || stable.requests < c.probe.minSamples) return null;
+  const drop = (stable.requests - stable.failures) / stable.requests - (canary.requests - canary.failures) / canary.requests;
+  // Cumulative totals keep sums, not histograms: mean latency over the same time stands in for p95.
+  const sm = stable.sumMs / stable.requests;
+  const ratio = sm > 0 ? canary.sumMs / canary.requests / sm : 1;
+  if (severityAbove(drop, o.successDrop) === null && severityAbove(ratio, o.p95Ratio) === null) return 'ok';
+  // An unhealthy batch is dropped, so failures from before a recovery do not hold it back forever.
+  c.restartProbes();
+  return null;
 }
 
 /**
