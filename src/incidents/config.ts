@@ -174,7 +174,7 @@ export const incidentOptionsSchema = z
     types: z
       .record(z.string().min(1, 'incident type must not be empty').max(100, 'incident type must be at most 100 characters'), z.strictObject({ runbook: runbookMetaSchema.optional() }))
       .refine((t) => Object.keys(t).length <= 200, { message: 'at most 200 incident types' })
-      .default({}),
+      .optional(),
   })
   .prefault({});
 /**

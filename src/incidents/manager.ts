@@ -670,8 +670,7 @@ export class IncidentManager {
    * the type's, overridden field by field by the SLO's for `slo:<name>` scopes.
    */
   runbookFor(type: string, scope: string): RunbookMeta | undefined {
-    // Managers built by hand (tests, tools) may pass options parsed before `types` existed.
-    const types = this.opts.types as IncidentOptions['types'] | undefined;
+    const types = this.opts.types;
     const byType = types !== undefined && Object.hasOwn(types, type) ? types[type]?.runbook : undefined;
     const bySlo = scope.startsWith('slo:') ? this.sloRunbooks.get(scope.slice(4)) : undefined;
     return mergeRunbook(byType, bySlo);
