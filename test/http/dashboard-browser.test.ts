@@ -238,7 +238,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env['CI'])('dashboard in chrom
     const drift = monitor.incidents.open({ type: 'model-drift', severity: 'low', summary: 'drift' });
     const page = context.pages()[0] ?? (await context.newPage());
     // A tampered answer (e.g. from an edited incident log): the dashboard itself must refuse the link.
-    await page.route('**/admin/incidents?status=active', async (route) => {
+    await page.route(/\/admin\/incidents\?status=active$/, async (route) => {
       const res = await route.fetch();
       const body = (await res.json()) as { incidents?: { id: string; runbook?: unknown }[] } | { id: string; runbook?: unknown }[];
       const list = Array.isArray(body) ? body : (body.incidents ?? []);
@@ -247,7 +247,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env['CI'])('dashboard in chrom
     });
     const { problems } = await openDashboard();
     const card = page.locator('.incident', { hasText: 'Index checksum mismatch' });
-    await card.waitFor();
+    await card.waitFor({ timeout: 5_000 });
     expect(await card.locator('[data-field="owner"]').innerText()).toBe('owner search-oncall');
     const link = card.locator('a[data-field="runbook"]').first();
     expect(await link.getAttribute('href')).toBe('https://wiki.example.com/runbooks/index');
@@ -256,13 +256,13 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env['CI'])('dashboard in chrom
 
     await card.locator('button[data-action="procedures"]').click();
     const procs = card.locator('.procedures');
-    await procs.locator('table').waitFor();
+    await procs.locator('table').waitFor({ timeout: 5_000 });
     expect(await procs.locator('[data-field="procedure-runbook"] a[data-field="runbook"]').getAttribute('href')).toBe('https://wiki.example.com/runbooks/index');
     expect(await procs.locator('tbody a[data-field="runbook"]').getAttribute('href')).toBe('https://wiki.example.com/runbooks/index-reload');
     expect(await procs.locator('tbody [data-field="owner"]').innerText()).toBe('owner index-team');
 
     const driftCard = page.locator('.incident', { hasText: 'drift' });
-    await driftCard.waitFor();
+    await driftCard.waitFor({ timeout: 5_000 });
     expect(await driftCard.locator('[data-field="owner"]').innerText()).toBe('owner mallory');
     expect(await driftCard.locator('a').count()).toBe(0);
     expect(problems).toEqual([]);

@@ -339,12 +339,12 @@ export const DASHBOARD_JS = String.raw`
     var opened = num(inc.openedAt);
     var age = num(inc.ageMs) !== null ? inc.ageMs : opened === null ? null : serverNow() - opened;
     var acked = num(inc.acknowledgedAt) !== null || inc.acknowledged === true;
-    p.meta.replaceChildren(
+    // replaceChildren does not flatten arrays (it would stringify one), hence apply over a flat list.
+    p.meta.replaceChildren.apply(p.meta, [
       h('span', { text: String(inc.type || '') + (inc.scope ? ' · ' + inc.scope : '') }),
       h('span', { text: 'age ' + fmtDur(age) }),
       h('span', { 'data-field': 'acknowledged', text: acked ? 'acknowledged' + (inc.acknowledgedBy ? ' by ' + inc.acknowledgedBy : '') : 'not acknowledged' }),
-      runbookBits(inc.runbook),
-      h('span', { class: 'muted', text: String(inc.id) }));
+    ].concat(runbookBits(inc.runbook), [h('span', { class: 'muted', text: String(inc.id) })]));
     p.ack.hidden = acked || inc.status !== 'open';
     var tl = list(inc.timeline);
     p.timelineCount.textContent = '(' + tl.length + ')';
