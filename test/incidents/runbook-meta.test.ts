@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HttpSurface } from '../../src/http/surface.js';
 import type { HttpOptions } from '../../src/http/options.js';
 import { ConfigError, createMonitor, renderAlert, renderPostmortem, renderResolved, renderUpdate, type Incident, type MonitorOptions } from '../../src/index.js';
+import { renderIncident, renderProcedures } from '../../src/cli/render.js';
 import { setup, steps } from './helpers.js';
 
 const LATENCY_RUNBOOK = { owner: 'search-oncall', url: 'https://wiki.example.com/runbooks/high-latency', contacts: ['@alice', '#search-incidents'] };
@@ -233,5 +234,28 @@ describe('runbook metadata in the incident log', () => {
     } finally {
       void monitor.close();
     }
+  });
+});
+
+describe('runbook metadata in the CLI', () => {
+  const paint = (_c: string, text: string): string => text;
+
+  it('`show` lists owner, runbook and escalation; `procedures` heads the table with them and adds a RUNBOOK column', () => {
+    const shown = renderIncident({ id: 'inc_1', type: 'high-latency', severity: 'high', status: 'open', runbook: LATENCY_RUNBOOK }, 0, paint);
+    expect(shown).toMatch(/Owner: +search-oncall/);
+    expect(shown).toMatch(/Runbook: +https:\/\/wiki\.example\.com\/runbooks\/high-latency/);
+    expect(shown).toMatch(/Escalation: +@alice, #search-incidents/);
+    const procs = renderProcedures(
+      { incident: 'inc_1', runbook: LATENCY_RUNBOOK, procedures: [{ step: 1, action: 'index.reload', title: 'Reload', runbook: { url: 'https://wiki.example.com/rb/reload' } }] },
+      paint,
+    );
+    expect(procs.split('\n')[0]).toMatch(/^Owner: +search-oncall/);
+    expect(procs).toContain('RUNBOOK');
+    expect(procs).toContain('https://wiki.example.com/rb/reload');
+  });
+
+  it('without runbook metadata the CLI output has no runbook lines or column', () => {
+    expect(renderIncident({ id: 'inc_1', type: 'x', severity: 'low', status: 'open' }, 0, paint)).not.toMatch(/Owner|Runbook|Escalation/);
+    expect(renderProcedures({ procedures: [{ step: 1, action: 'a', title: 'A' }] }, paint)).not.toContain('RUNBOOK');
   });
 });
