@@ -5,6 +5,7 @@ import { ConfigError } from './errors.js';
 import type { ResourceProbes } from './metrics/process.js';
 import { MAX_NAME_LENGTH } from './metrics/series-store.js';
 import { loggerSchema } from './logger.js';
+import { runbookMetaSchema } from './incidents/runbook.js';
 import { actionsOptionsSchema } from './actions/types.js';
 import { playbooksOptionSchema } from './actions/playbooks.js';
 import { autoRemediateSchema } from './actions/remediation.js';
@@ -44,6 +45,8 @@ const sloBase = {
   warningRatio: z.number().gt(0).lte(1).default(0.8),
   /** Fewer samples than this in the window reads as `no-data` (default: the monitor's `minSamples`). */
   minSamples: z.number().int().nonnegative().optional(),
+  /** Owner, runbook URL and escalation contacts; carried by `slo:<name>` scoped incidents (over their type's). */
+  runbook: runbookMetaSchema.optional(),
 };
 
 /** Options of SLOs judged on requests (latency, success rate, error rate). */

@@ -1,3 +1,4 @@
+import type { RunbookMeta } from '../incidents/runbook.js';
 import type { Incident } from '../incidents/types.js';
 import type { Controls } from './controls/controls.js';
 import { resolveParams, type PlaybookStep, type Playbooks } from './playbooks.js';
@@ -40,6 +41,8 @@ export interface ProcedureStep {
   risk: ActionRisk | null;
   requiresConfirm: boolean;
   verification?: string;
+  /** The action's owner, runbook URL and escalation contacts, when registered with them. */
+  runbook?: RunbookMeta;
   /** The action is registered (its control exists). */
   available: boolean;
   /** Auto-remediation would run it: `auto` mode, available, safe, no confirmation. */
@@ -112,6 +115,7 @@ export function buildProcedures(incident: Incident, sources: ProcedureSources): 
     };
     const verification = step.verification ?? info?.verification;
     if (verification !== undefined) out.verification = verification;
+    if (info?.runbook !== undefined) out.runbook = info.runbook;
     if (paramsError !== undefined) out.paramsError = paramsError;
     const last = latest(executions, step.action, params);
     if (last !== undefined) applyStatus(out, last);

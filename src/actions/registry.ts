@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { ActionError, ConfigError, ValidationError } from '../errors.js';
+import { mergeRunbook } from '../incidents/runbook.js';
 import { AuditLog } from './audit-log.js';
 import { runIsolated, type Settled } from './isolate.js';
 import {
@@ -350,6 +351,10 @@ export class ActionRegistry {
       running: this.running.has(id),
     };
     if (meta.verification !== undefined) out.verification = meta.verification;
+    if (meta.runbook !== undefined) {
+      const rb = mergeRunbook(meta.runbook);
+      if (rb !== undefined) out.runbook = rb;
+    }
     return out;
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runbookMetaSchema, type RunbookMeta } from '../incidents/runbook.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
 const isZodSchema = (v: unknown): boolean =>
@@ -38,6 +39,8 @@ export const actionMetaSchema = z.object({
   requiresConfirm: z.boolean().default(false),
   /** How an operator checks that the step worked (shown in procedures). */
   verification: z.string().max(500).optional(),
+  /** Owner, runbook URL and escalation contacts of the action (shown on each procedure step). */
+  runbook: runbookMetaSchema.optional(),
   /** Execution (and revert) is recorded as failed after this long (default: the registry's `timeoutMs`). */
   timeoutMs: z.number().int().positive().max(3_600_000).optional(),
   /** Zod schema of the params (default: no params allowed). */
@@ -168,6 +171,8 @@ export interface ActionInfo {
   revertible: boolean;
   timeoutMs: number;
   verification?: string;
+  /** Owner, runbook URL and escalation contacts, when registered with them. */
+  runbook?: RunbookMeta;
   /** JSON Schema of the accepted params (input side: defaults are optional). */
   params: JsonSchema;
   /** An execution or revert of it is in flight. */

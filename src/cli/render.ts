@@ -195,6 +195,7 @@ export function renderIncident(body: unknown, now: number, paint: Paint): string
       ['Signal at open', signal(o['signalAtOpen'])],
       ['Signal peak', signal(o['signalPeak'])],
       ['Root cause', str(o, 'rootCause')],
+      ...runbookRows(o['runbook']),
     ],
     paint,
   );
@@ -227,12 +228,28 @@ function seconds(o: Obj): string {
   return s === undefined ? '' : duration(s * 1000);
 }
 
+/** Owner, runbook URL and contacts of a served `runbook` object, as field rows (undefined values are skipped). */
+function runbookRows(rb: unknown): [string, string | undefined][] {
+  if (!isObj(rb)) return [];
+  const contacts = Array.isArray(rb['contacts']) ? (rb['contacts'] as unknown[]).filter((c): c is string => typeof c === 'string') : [];
+  return [
+    ['Owner', str(rb, 'owner')],
+    ['Runbook', str(rb, 'url')],
+    ['Escalation', contacts.length === 0 ? undefined : contacts.join(', ')],
+  ];
+}
+
 /** An incident's procedure steps (`procedures`). */
 export function renderProcedures(body: unknown, paint: Paint): string {
   const steps = listOf(body, 'steps', 'procedures');
-  if (steps.length === 0) return 'No procedure steps for this incident (no playbook for its type).\n';
+  const head = runbookRows(isObj(body) ? body['runbook'] : undefined).some(([, v]) => v !== undefined)
+    ? fields(runbookRows(isObj(body) ? body['runbook'] : undefined), paint) + '\n'
+    : '';
+  if (steps.length === 0) return `${head}No procedure steps for this incident (no playbook for its type).\n`;
+  const stepRunbook = (o: Obj): string => (isObj(o['runbook']) ? (str(o['runbook'], 'url') ?? str(o['runbook'], 'owner') ?? '') : '');
+  const withRunbook = steps.some((o) => stepRunbook(o) !== '');
   let n = 0;
-  return table(
+  return head + table(
     steps,
     [
       { header: '#', value: (o) => str(o, 'step', 'index') ?? String(++n), align: 'right' },
@@ -243,6 +260,7 @@ export function renderProcedures(body: unknown, paint: Paint): string {
       { header: 'CONFIRM', value: (o) => (bool(o, 'requiresConfirm') === true ? 'yes' : '') },
       { header: 'STATUS', value: (o) => str(o, 'status') ?? '', colour: (o) => STATUS_COLOUR[str(o, 'status') ?? ''] },
       { header: 'VERIFY', value: (o) => str(o, 'verification', 'verify') ?? '', max: 50 },
+      ...(withRunbook ? [{ header: 'RUNBOOK', value: stepRunbook, max: 60 }] : []),
     ],
     paint,
   );

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { inhibitRulesSchema } from './inhibition.js';
+import { runbookMetaSchema } from './runbook.js';
 import { SEVERITIES, type Severity } from './types.js';
 import type { Direction, Thresholds } from './thresholds.js';
 import type { Notification } from './notification.js';
@@ -165,6 +166,15 @@ export const incidentOptionsSchema = z
      * service-wide `rate-limit-attack` explains each limiter's. `[]` turns inhibition off.
      */
     inhibit: inhibitRulesSchema,
+    /**
+     * Per incident type settings, keyed by type (`high-latency`, a custom type…): `runbook`
+     * (owner, runbook URL, escalation contacts) is carried by every incident of that type
+     * (an SLO's own `runbook` wins, field by field, for `slo:<name>` scoped incidents).
+     */
+    types: z
+      .record(z.string().min(1, 'incident type must not be empty').max(100, 'incident type must be at most 100 characters'), z.strictObject({ runbook: runbookMetaSchema.optional() }))
+      .refine((t) => Object.keys(t).length <= 200, { message: 'at most 200 incident types' })
+      .optional(),
   })
   .prefault({});
 /**

@@ -3,6 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { runbookMetaSchema } from './runbook.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { IncidentLogOptions } from './config.js';
 import type { IncidentChange } from './manager.js';
@@ -99,6 +100,8 @@ const storedIncidentSchema = z.looseObject({
   timeline: z.array(z.looseObject({ at: z.number(), kind: z.string(), by: z.string(), message: z.string() })),
   signalAtOpen: signalSchema.optional(),
   signalPeak: signalSchema.optional(),
+  // A hand-edited or foreign file must not put a `javascript:` link or a non-array of contacts in front of a reader: a bad entry is dropped.
+  runbook: runbookMetaSchema.optional().catch(undefined),
 });
 const recordSchema = z.looseObject({
   v: z.literal(LOG_VERSION),

@@ -3,6 +3,7 @@ import { LimitError, NotFoundError, ValidationError } from '../errors.js';
 import type { IncidentOptions } from './config.js';
 import { DurationStats, type DurationSummary } from './duration-stats.js';
 import { IdGenerator } from './ids.js';
+import { mergeRunbook, type RunbookMeta, type RunbookMetaInput } from './runbook.js';
 import {
   actionItemInputSchema,
   filterInputSchema,
@@ -182,12 +183,14 @@ export class IncidentManager {
   readonly timeToDetect = new DurationStats();
   readonly timeToAcknowledge = new DurationStats();
   readonly timeToResolve = new DurationStats();
+  private readonly sloRunbooks: ReadonlyMap<string, RunbookMetaInput>;
   /** Change listeners that threw (contained). */
   listenerErrors = 0;
   lastListenerError: unknown;
 
   /** @internal Built by the monitor; use `monitor.incidents`. */
-  constructor(opts: { clock: Clock; service: string; options: IncidentOptions; ids?: IdGenerator }) {
+  constructor(opts: { clock: Clock; service: string; options: IncidentOptions; ids?: IdGenerator; sloRunbooks?: ReadonlyMap<string, RunbookMetaInput> }) {
+    this.sloRunbooks = opts.sloRunbooks ?? new Map();
     this.clock = opts.clock;
     this.service = opts.service;
     this.opts = opts.options;
@@ -657,8 +660,27 @@ export class IncidentManager {
       actionItems: [],
       timeline: [],
     };
+    this.applyRunbook(inc);
     this.store.put(inc);
     return inc;
+  }
+
+  /**
+   * @internal The runbook metadata an incident of `type` on `scope` carries:
+   * the type's, overridden field by field by the SLO's for `slo:<name>` scopes.
+   */
+  runbookFor(type: string, scope: string): RunbookMeta | undefined {
+    const types = this.opts.types;
+    const byType = types !== undefined && Object.hasOwn(types, type) ? types[type]?.runbook : undefined;
+    const bySlo = scope.startsWith('slo:') ? this.sloRunbooks.get(scope.slice(4)) : undefined;
+    return mergeRunbook(byType, bySlo);
+  }
+
+  // Resolved again on reopen, so an incident restored from the log picks up the current configuration.
+  private applyRunbook(inc: Incident): void {
+    const rb = this.runbookFor(inc.type, inc.scope);
+    if (rb === undefined) delete inc.runbook;
+    else inc.runbook = rb;
   }
 
   private entry(at: number, kind: TimelineKind, by: string, message: string, note: string | undefined): TimelineEntry {
@@ -720,6 +742,7 @@ export class IncidentManager {
   private markReopened(inc: Incident, now: number, by: string, message: string, note: string | undefined, data?: Record<string, unknown>): void {
     inc.status = 'open';
     inc.reopenedAt = now;
+    this.applyRunbook(inc);
     inc.reopenCount++;
     // The previous resolution stays on the timeline; the fields describe the current open period.
     delete inc.resolvedAt;

@@ -41,6 +41,16 @@ function cell(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
+function runbookFacts(incident: Incident): [string, string][] {
+  const rb = incident.runbook;
+  if (rb === undefined) return [];
+  const out: [string, string][] = [];
+  if (rb.owner !== undefined) out.push(['Owner', rb.owner]);
+  if (rb.url !== undefined) out.push(['Runbook', rb.url]);
+  if (rb.contacts !== undefined && rb.contacts.length > 0) out.push(['Escalation contacts', rb.contacts.join(', ')]);
+  return out;
+}
+
 function after(origin: number, at: number | undefined): string {
   return at === undefined ? '—' : `${formatTime(at)} (${formatRelative(at - origin)})`;
 }
@@ -75,6 +85,7 @@ export function renderPostmortem(incident: Incident, opts: PostmortemOptions = {
     ],
     ['Status', incident.status],
     ['Source', incident.source === 'auto' ? `automatic (${incident.detector ?? 'detector'})` : 'manual report'],
+    ...runbookFacts(incident),
     ['Detected', formatTime(incident.detectedAt)],
     ['Opened', formatTime(o)],
     ['Acknowledged', incident.acknowledgedAt === undefined ? '—' : `${after(o, incident.acknowledgedAt)} by ${incident.acknowledgedBy ?? 'unknown'}`],

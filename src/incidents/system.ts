@@ -228,7 +228,9 @@ export class IncidentSystem {
     this.store = o.store;
     this.minSamples = o.minSamples;
     const emit = o.emit;
-    this.manager = new IncidentManager({ clock: o.clock, service: o.service, options: o.incidents });
+    const sloRunbooks = new Map<string, NonNullable<SloConfig['runbook']>>();
+    for (const slo of o.slos) if (slo.runbook !== undefined) sloRunbooks.set(slo.name, slo.runbook);
+    this.manager = new IncidentManager({ clock: o.clock, service: o.service, options: o.incidents, sloRunbooks });
     const contained = o.contained ?? (() => {});
     this.health = new HealthChecks(o.clock, (name, err) => contained('health-check', name, err));
     this.notifiers = new Notifiers(o.notifiers, o.clock, o.service, {

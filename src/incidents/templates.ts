@@ -177,6 +177,17 @@ export function peakSeverity(incident: Incident): Severity {
   return peak;
 }
 
+/** Owner, runbook link and escalation contacts, when the incident carries them (after the other fields, so existing layouts keep their order). */
+function runbookFields(incident: Incident): Field[] {
+  const rb = incident.runbook;
+  if (rb === undefined) return [];
+  const out: Field[] = [];
+  if (rb.owner !== undefined) out.push({ label: 'Owner', value: rb.owner });
+  if (rb.url !== undefined) out.push({ label: 'Runbook', value: rb.url });
+  if (rb.contacts !== undefined && rb.contacts.length > 0) out.push({ label: 'Escalation', value: rb.contacts.join(', ') });
+  return out;
+}
+
 function footer(incident: Incident, opts: RenderOptions): string {
   const service = opts.service === undefined ? '' : `${opts.service} · `;
   return `${service}${incident.id} · ${incident.type} · ${incident.scope} · opened ${formatTime(incident.openedAt)}`;
@@ -239,6 +250,7 @@ export function renderAlert(incident: Incident, opts: RenderOptions = {}): Rende
     { label: 'Updates', value: `Will provide updates every ${opts.updateEveryMinutes ?? 30} minutes` },
   ];
   if (incident.signalAtOpen !== undefined) fields.push({ label: 'Signal', value: formatSignal(incident.signalAtOpen) });
+  fields.push(...runbookFields(incident));
   const acked = incident.acknowledgedAt !== undefined || incident.status !== 'open';
   return render({
     kind: 'alert',
@@ -295,6 +307,7 @@ export function renderUpdate(incident: Incident, opts: RenderOptions = {}): Rend
   if (opts.now !== undefined) fields.push({ label: 'Open for', value: formatDuration(opts.now - incident.openedAt) });
   const peak = incident.signalPeak;
   if (peak !== undefined) fields.push({ label: 'Peak signal', value: formatSignal(peak) });
+  fields.push(...runbookFields(incident));
   return render({
     kind: 'update',
     title: `INCIDENT UPDATE - ${severityLabel(incident.severity)}`,
@@ -337,6 +350,7 @@ export function renderResolved(incident: Incident, opts: RenderOptions = {}): Re
       label: 'Follow-up',
       value: incident.actionItems.length === 0 ? 'Post-incident review to be scheduled' : `${incident.actionItems.length} action item${incident.actionItems.length === 1 ? '' : 's'} (below)`,
     },
+    ...runbookFields(incident),
   ];
   return render({
     kind: 'resolved',

@@ -2,6 +2,7 @@
  * The incident domain, from the runbooks: severities and their priorities,
  * incident types, lifecycle states and the timeline.
  */
+import type { RunbookMeta } from './runbook.js';
 
 /**
  * Severity ladder, lowest first.
@@ -293,6 +294,12 @@ export interface Incident {
   suppressed?: Suppression;
   /** True when the incident opened (or reopened) suppressed and has not paged since; it pages when the suppression ends. */
   unpaged?: boolean;
+  /**
+   * Owner, runbook URL and escalation contacts resolved when the incident opened
+   * (or reopened): its type's `incidents.types[type].runbook`, overridden field by
+   * field by the SLO's `runbook` for `slo:<name>` scoped incidents.
+   */
+  runbook?: RunbookMeta;
   notes: string[];
   rootCause?: string;
   actionItems: ActionItem[];

@@ -46,7 +46,11 @@ beforeEach(async () => {
       { kind: 'event-loop-delay', enabled: false },
       { kind: 'memory', enabled: false },
     ],
-    incidents: { forMs: 10_000, clearForMs: 60_000 },
+    incidents: {
+      forMs: 10_000,
+      clearForMs: 60_000,
+      types: { 'index-corruption': { runbook: { owner: 'search-oncall', url: 'https://wiki.example.com/runbooks/index', contacts: ['@alice', '#search'] } } },
+    },
   });
   monitor.feature('rerank', { risky: true });
   const cache = monitor.cache<string, string>('search', { max: 100 });
@@ -219,6 +223,48 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env['CI'])('dashboard in chrom
     expect(await card.locator('.summary').innerText()).toBe('<img src=x onerror="window.__pwned=1"><b>drift</b>');
     expect(await card.locator('img, b').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(problems).toEqual([]);
+  });
+
+  it('shows the incident owner, runbook link and contacts on the card and in procedures, and never links a non-http(s) URL', async () => {
+    monitor.actions.register({
+      id: 'index.reload',
+      title: 'Reload the index',
+      runbook: { owner: 'index-team', url: 'https://wiki.example.com/runbooks/index-reload' },
+      execute: () => {},
+    });
+    monitor.playbooks.set('index-corruption', [{ action: 'index.reload', mode: 'manual' }]);
+    monitor.incidents.open({ type: 'index-corruption', severity: 'critical', summary: 'Index checksum mismatch' });
+    const drift = monitor.incidents.open({ type: 'model-drift', severity: 'low', summary: 'drift' });
+    const page = context.pages()[0] ?? (await context.newPage());
+    // A tampered answer (e.g. from an edited incident log): the dashboard itself must refuse the link.
+    await page.route(/\/admin\/incidents\?status=active$/, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { incidents?: { id: string; runbook?: unknown }[] } | { id: string; runbook?: unknown }[];
+      const list = Array.isArray(body) ? body : (body.incidents ?? []);
+      for (const i of list) if (i.id === drift.id) i.runbook = { owner: 'mallory', url: 'javascript:window.__pwned=1' };
+      await route.fulfill({ response: res, json: body });
+    });
+    const { problems } = await openDashboard();
+    const card = page.locator('.incident', { hasText: 'Index checksum mismatch' });
+    await card.waitFor({ timeout: 5_000 });
+    expect(await card.locator('[data-field="owner"]').innerText()).toBe('owner search-oncall');
+    const link = card.locator('a[data-field="runbook"]').first();
+    expect(await link.getAttribute('href')).toBe('https://wiki.example.com/runbooks/index');
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await card.locator('[data-field="contacts"]').first().innerText()).toBe('escalate: @alice, #search');
+
+    await card.locator('button[data-action="procedures"]').click();
+    const procs = card.locator('.procedures');
+    await procs.locator('table').waitFor({ timeout: 5_000 });
+    expect(await procs.locator('[data-field="procedure-runbook"] a[data-field="runbook"]').getAttribute('href')).toBe('https://wiki.example.com/runbooks/index');
+    expect(await procs.locator('tbody a[data-field="runbook"]').getAttribute('href')).toBe('https://wiki.example.com/runbooks/index-reload');
+    expect(await procs.locator('tbody [data-field="owner"]').innerText()).toBe('owner index-team');
+
+    const driftCard = page.locator('.incident', { hasText: 'drift' });
+    await driftCard.waitFor({ timeout: 5_000 });
+    expect(await driftCard.locator('[data-field="owner"]').innerText()).toBe('owner mallory');
+    expect(await driftCard.locator('a').count()).toBe(0);
     expect(problems).toEqual([]);
   });
 

@@ -59,6 +59,21 @@ export const DASHBOARD_JS = String.raw`
     var v = value === undefined || value === null ? '' : String(value);
     return h('span', { class: 'pill s-' + v.replace(/[^a-z0-9-]/gi, ''), text: (prefix || '') + v });
   }
+  function safeUrl(v) {
+    if (typeof v !== 'string') return null;
+    try { var u = new URL(v); return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null; } catch (e) { return null; }
+  }
+  /** Owner, runbook link and escalation contacts as elements; [] when none is set. */
+  function runbookBits(rb) {
+    if (!isObj(rb)) return [];
+    var out = [];
+    if (typeof rb.owner === 'string' && rb.owner) out.push(h('span', { 'data-field': 'owner', text: 'owner ' + rb.owner }));
+    var url = safeUrl(rb.url);
+    if (url) out.push(h('a', { 'data-field': 'runbook', href: url, target: '_blank', rel: 'noopener noreferrer', text: 'runbook' }));
+    var contacts = Array.isArray(rb.contacts) ? rb.contacts.filter(function (c) { return typeof c === 'string' && c; }) : [];
+    if (contacts.length) out.push(h('span', { 'data-field': 'contacts', text: 'escalate: ' + contacts.join(', ') }));
+    return out;
+  }
   function isObj(v) { return typeof v === 'object' && v !== null && !Array.isArray(v); }
   function list(v) {
     if (Array.isArray(v)) return v.filter(isObj);
@@ -324,11 +339,12 @@ export const DASHBOARD_JS = String.raw`
     var opened = num(inc.openedAt);
     var age = num(inc.ageMs) !== null ? inc.ageMs : opened === null ? null : serverNow() - opened;
     var acked = num(inc.acknowledgedAt) !== null || inc.acknowledged === true;
-    p.meta.replaceChildren(
+    // replaceChildren does not flatten arrays (it would stringify one), hence apply over a flat list.
+    p.meta.replaceChildren.apply(p.meta, [
       h('span', { text: String(inc.type || '') + (inc.scope ? ' · ' + inc.scope : '') }),
       h('span', { text: 'age ' + fmtDur(age) }),
       h('span', { 'data-field': 'acknowledged', text: acked ? 'acknowledged' + (inc.acknowledgedBy ? ' by ' + inc.acknowledgedBy : '') : 'not acknowledged' }),
-      h('span', { class: 'muted', text: String(inc.id) }));
+    ].concat(runbookBits(inc.runbook), [h('span', { class: 'muted', text: String(inc.id) })]));
     p.ack.hidden = acked || inc.status !== 'open';
     var tl = list(inc.timeline);
     p.timelineCount.textContent = '(' + tl.length + ')';
@@ -348,13 +364,15 @@ export const DASHBOARD_JS = String.raw`
   function loadProcedures(id, c) {
     c.parts.procBtn.disabled = true;
     return api('GET', '/admin/incidents/' + enc(id) + '/procedures').then(function (data) {
-      renderProcedures(id, c, list(data, 'steps', 'procedures'));
+      renderProcedures(id, c, list(data, 'steps', 'procedures'), isObj(data) ? data.runbook : undefined);
       c.parts.procBox.hidden = false;
     }, function (err) { toast('Procedures: ' + err.message, true); }).then(function () { c.parts.procBtn.disabled = false; });
   }
-  function renderProcedures(id, c, steps) {
-    if (steps.length === 0) { c.parts.procBox.replaceChildren(h('div', { class: 'empty', text: 'No playbook steps for this incident type.' })); return; }
-    c.parts.procBox.replaceChildren(h('table', null,
+  function renderProcedures(id, c, steps, runbook) {
+    var head = runbookBits(runbook);
+    var header = head.length ? h('div', { class: 'meta', 'data-field': 'procedure-runbook' }, head) : null;
+    if (steps.length === 0) { c.parts.procBox.replaceChildren(header || '', h('div', { class: 'empty', text: 'No playbook steps for this incident type.' })); return; }
+    c.parts.procBox.replaceChildren(header || '', h('table', null,
       h('thead', null, h('tr', null, ['#', 'Step', 'Est.', 'Mode', 'Status', 'Verify', ''].map(function (t) { return h('th', { text: t }); }))),
       h('tbody', null, steps.map(function (st, i) {
         var action = st.actionId || st.action || st.id;
@@ -370,7 +388,7 @@ export const DASHBOARD_JS = String.raw`
         } });
         return h('tr', null,
           h('td', { class: 'num', text: String(st.step || i + 1) }),
-          h('td', null, h('div', { text: st.title || action }), h('div', { class: 'muted', text: String(action) })),
+          h('td', null, h('div', { text: st.title || action }), h('div', { class: 'muted', text: String(action) }), h('div', { class: 'meta' }, runbookBits(st.runbook))),
           h('td', { class: 'num', text: num(st.estimatedSeconds) === null ? '' : fmtDur(st.estimatedSeconds * 1000) }),
           h('td', { text: st.mode || (st.auto === true ? 'auto' : st.auto === false ? 'manual' : '') }),
           h('td', null, st.status ? pill(st.status) : ''),

@@ -185,9 +185,13 @@ export const incidentRoutes: AnyRoute[] = [
     method: 'GET',
     path: '/admin/incidents/:id/procedures',
     access: 'read',
-    summary: "The incident's playbook steps with estimated time and status",
+    summary: "The incident's playbook steps with estimated time and status, headed by the incident's runbook metadata",
     params: idParams,
-    handler: ({ monitor, params }) => ({ json: { incident: params.id, procedures: monitor.incidents.procedures(params.id) } }),
+    handler: ({ monitor, params }) => {
+      const procedures = monitor.incidents.procedures(params.id);
+      const runbook = monitor.incidents.require(params.id).runbook;
+      return { json: runbook === undefined ? { incident: params.id, procedures } : { incident: params.id, runbook, procedures } };
+    },
   }),
   defineRoute({
     method: 'GET',
