@@ -7,7 +7,10 @@ import type { LatencySpec } from './traffic.js';
 
 /** The half-open probes the shipped scenarios give a fallback (docs/remediation-safety.md's example). */
 const FALLBACK_PROBE = { share: 0.01, minIntervalMs: 1_000, minCalls: 5 } as const;
-/** The half-open probes the shipped scenarios give a canary. */
+/**
+ * The half-open probes the shipped scenarios give their 5 % canary: as often as its percent allows, and batches
+ * as large as the detector's minSamples, so a 2 % failure has a fair chance to show in a batch.
+ */
 const CANARY_PROBE = { share: 0.05, minIntervalMs: 1_000, minSamples: 20 } as const;
 
 /**
@@ -211,9 +214,10 @@ export const scenarios = {
    * fails `errorShare` (default 2 %) of its requests during the fault —
    * little enough that the service-wide success rate stays within its
    * objective; the runbook stops the canary. The stopped canary probes
-   * (`probe`, default one request in 100, at most one a second, a reading
-   * after 5 probes), so the fixed canary is seen, the incident resolves and
-   * the canary resumes; `probe: false` keeps it stopped until a person acts.
+   * (`probe`, default one request in 20 — no more than its 5 % would get —
+   * at most one a second, a reading after 20 probes, the detector's own
+   * `minSamples`), so the fixed canary is seen, the incident resolves and the
+   * canary resumes; `probe: false` keeps it stopped until a person acts.
    */
   canaryFailure(o: ScenarioOptions & { canary?: string; errorShare?: number; probe?: z.input<typeof canaryProbeSchema> } = {}): Scenario {
     const b = base(o);
