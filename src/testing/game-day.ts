@@ -25,6 +25,31 @@ const memorySchema = z.strictObject({
 
 const streamShape = trafficSchema.shape;
 
+/**
+ * What a person does at a moment of a game day: the runbook's manual steps
+ * (re-enable a cache once its node is fixed, restore a model…). `run` gets the
+ * monitor under test; a promise it returns is awaited before time moves on.
+ *
+ * @example
+ * ```ts
+ * const reenable: OperatorStep = { afterMs: 0, name: 'on-call re-enables the cache', run: (m) => m.actions.execute('cache.enable', { params: { name: 'search' }, by: 'oncall' }) };
+ * ```
+ */
+export interface OperatorStep {
+  /** When, in milliseconds from the start of its phase (default 0; must be < the phase's `forMs`). */
+  afterMs?: number | undefined;
+  /** Shown in the timeline: `operator: <name>`. */
+  name: string;
+  /** What the person does. A throw or a rejected promise is recorded in the timeline (`operator step failed`), not rethrown. */
+  run: (monitor: Monitor) => unknown;
+}
+
+const operatorSchema = z.strictObject({
+  afterMs: z.number({ error: 'afterMs must be a number of milliseconds' }).int('afterMs must be whole milliseconds').nonnegative('afterMs must be ≥ 0').optional(),
+  name: z.string().min(1, 'name must not be empty').max(200),
+  run: z.custom<(monitor: Monitor) => unknown>((v) => typeof v === 'function', { message: 'run must be a function (monitor) => …' }),
+});
+
 /** A phase: how long it lasts, the traffic and the faults in it. */
 export const phaseSchema = z
   .strictObject({
@@ -38,9 +63,14 @@ export const phaseSchema = z
     memory: memorySchema.optional(),
     /** Health checks the runner registers, by name: `false` fails the check during the phase (unnamed ones pass). */
     health: z.record(z.string().min(1).max(100), z.boolean()).optional(),
+    /** What a person does during the phase, at `afterMs` from its start. */
+    operator: z.array(operatorSchema).max(50).optional(),
     ...Object.fromEntries(Object.entries(streamShape).map(([k, v]) => [k, v.optional()])),
   })
   .superRefine((p, ctx) => {
+    (p.operator ?? []).forEach((o, i) => {
+      if ((o.afterMs ?? 0) >= p.forMs) ctx.addIssue({ code: 'custom', path: ['operator', i, 'afterMs'], message: `afterMs must be < the phase's forMs (${p.forMs})` });
+    });
     const inline = Object.keys(streamShape).some((k) => (p as Record<string, unknown>)[k] !== undefined);
     if (!inline) return;
     for (const k of ['route', 'rps'] as const) {
@@ -50,11 +80,19 @@ export const phaseSchema = z
 
 type MemorySpec = z.output<typeof memorySchema>;
 type Stream = z.output<typeof trafficSchema>;
-type ParsedPhase = { forMs: number; fault?: boolean | undefined; traffic?: Stream[] | undefined; memory?: MemorySpec | undefined; health?: Record<string, boolean> | undefined } & Partial<Stream>;
+type ParsedPhase = {
+  forMs: number;
+  fault?: boolean | undefined;
+  traffic?: Stream[] | undefined;
+  memory?: MemorySpec | undefined;
+  health?: Record<string, boolean> | undefined;
+  operator?: OperatorStep[] | undefined;
+} & Partial<Stream>;
 
 /**
  * One phase of a game day, as written: `forMs`, optional `fault`, traffic
- * (inline fields of one stream, or `traffic: [...]`), `memory` and `health`.
+ * (inline fields of one stream, or `traffic: [...]`), `memory`, `health`, and
+ * `operator` (what a person does during the phase).
  *
  * @example
  * ```ts
@@ -67,6 +105,7 @@ export type PhaseSpec = {
   traffic?: readonly TrafficSpec[] | undefined;
   memory?: z.input<typeof memorySchema> | undefined;
   health?: Record<string, boolean> | undefined;
+  operator?: readonly OperatorStep[] | undefined;
 } & Partial<TrafficSpec>;
 
 /**
@@ -146,7 +185,7 @@ const optionsSchema = z.strictObject({
 export interface TimelineEvent {
   /** Milliseconds since the game day started. */
   t: number;
-  kind: 'phase' | 'detected' | 'page' | 'opened' | 'escalated' | 'resolved' | 'reopened' | 'action' | 'action-failed' | 'reverted' | 'note';
+  kind: 'phase' | 'detected' | 'page' | 'opened' | 'escalated' | 'resolved' | 'reopened' | 'action' | 'action-failed' | 'reverted' | 'note' | 'operator';
   text: string;
   incidentId?: string;
 }
@@ -545,9 +584,13 @@ class Runner {
         this.ensureControls(s);
         return st;
       });
+      // Operator steps run before the traffic of their instant; a step boundary is placed on each.
+      const ops = [...(spec.operator ?? [])].sort((a, b) => (a.afterMs ?? 0) - (b.afterMs ?? 0));
+      let op = 0;
       let elapsed = 0;
       while (elapsed < spec.forMs) {
-        const step = Math.min(this.stepMs, spec.forMs - elapsed);
+        while (op < ops.length && (ops[op]!.afterMs ?? 0) <= elapsed) await this.operate(ops[op++]!);
+        const step = Math.min(this.stepMs, spec.forMs - elapsed, op < ops.length ? (ops[op]!.afterMs ?? 0) - elapsed : Infinity);
         for (const st of list) {
           st.carry += (st.spec.rps * step) / 1000;
           const n = Math.floor(st.carry + 1e-9);
@@ -563,6 +606,16 @@ class Runner {
     this.monitor.stop();
     this.addIncidentDetails();
     return new GameDayResult({ monitor: this.monitor, clock: this.clock, startedAt: this.t0, timeline: this.timeline, phases: records, pages: this.pages, opened: this.openedAs });
+  }
+
+  private async operate(step: OperatorStep): Promise<void> {
+    this.push('operator', `operator: ${step.name}`);
+    try {
+      await step.run(this.monitor);
+    } catch (err) {
+      // A scenario's person making a mistake is part of the story: recorded, and the game day goes on.
+      this.push('operator', `operator step failed: ${step.name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   private streamsOf(spec: ParsedPhase): Stream[] {
@@ -606,7 +659,9 @@ class Runner {
     const c = mon.controls;
     if (s.feature !== undefined && !c.features.has(s.feature.name)) mon.feature(s.feature.name, { risky: s.feature.risky ?? true });
     if (s.cache !== undefined && !c.caches.has(s.cache.name)) mon.cache<string, number>(s.cache.name, { max: 1_000_000 });
-    if (s.canary !== undefined && !c.canaries.has(s.canary.name)) mon.canary(s.canary.name, { percent: s.canary.percent ?? 10 });
+    if (s.canary !== undefined && !c.canaries.has(s.canary.name)) {
+      mon.canary(s.canary.name, { percent: s.canary.percent ?? 10, ...(s.canary.probe === undefined ? {} : { probe: s.canary.probe }) });
+    }
     if (s.limiter !== undefined && !c.rateLimiters.has(s.limiter.name)) {
       mon.rateLimiter(s.limiter.name, { maxRequests: s.limiter.maxRequests ?? 100, windowSeconds: s.limiter.windowSeconds ?? 60 });
     }
@@ -630,6 +685,7 @@ class Runner {
             return ms;
           },
           fallback: () => -1,
+          ...(s.fallback.probe === undefined ? {} : { probe: s.fallback.probe }),
         }) as Fallback & { __gameDay?: true };
         created.__gameDay = true;
       } else if (f.__gameDay !== true) {

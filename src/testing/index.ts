@@ -5,7 +5,7 @@
  */
 export { ManualClock } from './manual-clock.js';
 export { gameDay, GameDay, GameDayResult, IncidentExpectation, GameDayAssertionError, formatTimeline, GAME_DAY_HEAP_LIMIT } from './game-day.js';
-export type { GameDayOptions, GameDayEnv, PhaseSpec, Scenario, TimelineEvent } from './game-day.js';
+export type { GameDayOptions, GameDayEnv, PhaseSpec, Scenario, TimelineEvent, OperatorStep } from './game-day.js';
 export { scenarios } from './scenarios.js';
 export type { ScenarioOptions } from './scenarios.js';
 export { Prng, sampleLatency } from './traffic.js';

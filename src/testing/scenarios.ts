@@ -1,5 +1,17 @@
 import type { Scenario } from './game-day.js';
+import type { z } from 'zod';
+import type { canaryProbeSchema } from '../actions/controls/canary.js';
+import type { fallbackProbeSchema } from '../actions/controls/fallback.js';
+import type { Monitor } from '../monitor.js';
 import type { LatencySpec } from './traffic.js';
+
+/** The half-open probes the shipped scenarios give a fallback (docs/remediation-safety.md's example). */
+const FALLBACK_PROBE = { share: 0.01, minIntervalMs: 1_000, minCalls: 5 } as const;
+/**
+ * The half-open probes the shipped scenarios give their 5 % canary: as often as its percent allows, and batches
+ * as large as the detector's minSamples, so a 2 % failure has a fair chance to show in a batch.
+ */
+const CANARY_PROBE = { share: 0.05, minIntervalMs: 1_000, minSamples: 20 } as const;
 
 /**
  * What every scenario builder accepts: the route and rate of its traffic and
@@ -94,12 +106,17 @@ export const scenarios = {
   /**
    * `model-failure`: the primary behind fallback `fallback` (default
    * `ranker`) fails every call during the fault; users are answered by the
-   * fallback; the runbook forces the fallback.
+   * fallback; the runbook forces the fallback. The fallback probes its
+   * primary while forced (`probe`, default one call in 100, at most one a
+   * second, a reading after 5 probes), so the recovered model is seen, the
+   * incident resolves and the fallback is reverted; `probe: false` leaves
+   * the fallback forced until a person restores it.
    */
-  modelFailure(o: ScenarioOptions & { fallback?: string } = {}): Scenario {
+  modelFailure(o: ScenarioOptions & { fallback?: string; probe?: z.input<typeof fallbackProbeSchema> } = {}): Scenario {
     const b = base(o);
     const name = o.fallback ?? 'ranker';
-    const stream = (errorShare: number) => ({ route: b.route, rps: b.rps, latency: b.latency, fallback: { name, primary: { latency: b.latency, errorShare } } });
+    const probe = o.probe ?? FALLBACK_PROBE;
+    const stream = (errorShare: number) => ({ route: b.route, rps: b.rps, latency: b.latency, fallback: { name, primary: { latency: b.latency, errorShare }, probe } });
     return {
       name: 'model-failure',
       type: 'model-failure',
@@ -141,12 +158,20 @@ export const scenarios = {
   /**
    * `cache-failure`: the hit share of cache `cache` (default `search`) drops
    * from 90 % to `hitShare` (default 10 %) during the fault; the runbook
-   * disables, then clears, the cache.
+   * disables, then clears, the cache. A disabled cache records no lookups, so
+   * the incident holds (never escalates) until a person fixes the node and
+   * re-enables it (`cache.enable` by `oncall`, `reenableAfterMs` into the
+   * recovery, default 0; `false`: nobody does, the incident stays open).
    */
-  cacheFailure(o: ScenarioOptions & { cache?: string; hitShare?: number } = {}): Scenario {
+  cacheFailure(o: ScenarioOptions & { cache?: string; hitShare?: number; reenableAfterMs?: number | false } = {}): Scenario {
     const b = base(o);
     const name = o.cache ?? 'search';
     const stream = (hitShare: number) => ({ route: b.route, rps: b.rps, latency: b.latency, cache: { name, hitShare } });
+    const reenable = o.reenableAfterMs ?? 0;
+    const operator =
+      reenable === false
+        ? []
+        : [{ afterMs: reenable, name: `node fixed; on-call re-enables cache ${name}`, run: (m: Monitor) => m.actions.execute('cache.enable', { params: { name }, by: 'oncall' }) }];
     return {
       name: 'cache-failure',
       type: 'cache-failure',
@@ -155,7 +180,7 @@ export const scenarios = {
       phases: [
         { name: 'baseline', forMs: b.baselineMs, ...stream(0.9) },
         { name: 'cache-broken', forMs: b.faultMs, fault: true, ...stream(o.hitShare ?? 0.1) },
-        { name: 'recovery', forMs: b.recoveryMs, ...stream(0.9) },
+        { name: 'recovery', forMs: b.recoveryMs, ...stream(0.9), operator },
       ],
     };
   },
@@ -188,12 +213,17 @@ export const scenarios = {
    * `canary-failure`: canary `canary` (default `new-index`, 5 % of clients)
    * fails `errorShare` (default 2 %) of its requests during the fault —
    * little enough that the service-wide success rate stays within its
-   * objective; the runbook stops the canary.
+   * objective; the runbook stops the canary. The stopped canary probes
+   * (`probe`, default one request in 20 — no more than its 5 % would get —
+   * at most one a second, a reading after 20 probes, the detector's own
+   * `minSamples`), so the fixed canary is seen, the incident resolves and the
+   * canary resumes; `probe: false` keeps it stopped until a person acts.
    */
-  canaryFailure(o: ScenarioOptions & { canary?: string; errorShare?: number } = {}): Scenario {
+  canaryFailure(o: ScenarioOptions & { canary?: string; errorShare?: number; probe?: z.input<typeof canaryProbeSchema> } = {}): Scenario {
     const b = base(o);
     const name = o.canary ?? 'new-index';
-    const stream = (errorShare: number) => ({ route: b.route, rps: b.rps, latency: b.latency, canary: { name, percent: 5, arm: { errorShare } } });
+    const probe = o.probe ?? CANARY_PROBE;
+    const stream = (errorShare: number) => ({ route: b.route, rps: b.rps, latency: b.latency, canary: { name, percent: 5, arm: { errorShare }, probe } });
     return {
       name: 'canary-failure',
       type: 'canary-failure',

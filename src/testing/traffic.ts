@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { canaryProbeSchema } from '../actions/controls/canary.js';
+import { fallbackProbeSchema } from '../actions/controls/fallback.js';
 
 /**
  * A seeded pseudo-random generator (mulberry32): the same seed gives the same
@@ -96,13 +98,17 @@ export const trafficSchema = z.strictObject({
   /**
    * A primary behind a fallback: each request runs fallback `name` (created by the runner);
    * the primary behaves as `primary`, the fallback as the stream. A primary slower than
-   * `timeoutMs` fails and costs `timeoutMs` before the fallback answers.
+   * `timeoutMs` fails and costs `timeoutMs` before the fallback answers. `probe` is the
+   * fallback's half-open probe option (docs/remediation-safety.md; default off).
    */
   fallback: z
-    .strictObject({ name, primary: behaviourSchema, timeoutMs: z.number().int().positive().optional() })
+    .strictObject({ name, primary: behaviourSchema, timeoutMs: z.number().int().positive().optional(), probe: fallbackProbeSchema.optional() })
     .optional(),
-  /** A canary: requests are split by canary `name` (created with `percent`), its arm behaving as `arm`. */
-  canary: z.strictObject({ name, percent: z.number().gt(0).lte(100).optional(), arm: behaviourSchema }).optional(),
+  /**
+   * A canary: requests are split by canary `name` (created with `percent` and `probe`, the
+   * stopped canary's half-open probe option, default off), its arm behaving as `arm`.
+   */
+  canary: z.strictObject({ name, percent: z.number().gt(0).lte(100).optional(), arm: behaviourSchema, probe: canaryProbeSchema.optional() }).optional(),
   /**
    * Cache lookups on guarded cache `name` (created if missing): `hitShare` of lookups ask for a
    * warm key. `retain: true` stores every missed key (a cache that grows: pair it with `memory.cache`).

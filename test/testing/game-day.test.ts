@@ -46,15 +46,38 @@ describe('game days: one per runbook incident type', () => {
     expect(result.monitor.feature('rerank').isEnabled()).toBe(true); // reverted: the feature is back on
   });
 
-  // Known defect (stale fallback signal): once forced to the fallback the primary is not called, the detector has
-  // no reading, and the incident never resolves, so nothing is reverted. Flips when that fix merges.
-  it.fails('model failure: a failing primary is forced to the fallback, then the incident resolves and the model is restored', async () => {
-    const result = await run(scenarios.modelFailure());
-    result.expect({ type: 'model-failure', scope: 'fallback:ranker' }).openedWithin(seenAfter(1) + EVAL + FOR).pages(1).mitigatedBy('model.fallback', 0).resolved().reverted(REVERT);
+  it('model failure: a failing primary is forced to the fallback; its probes see the model recover, the incident resolves and the model is restored', async () => {
+    const s = scenarios.modelFailure();
+    const result = await run(s);
+    const fault = result.phases.find((p) => p.fault)!;
+    // A probe is every 1/share-th forced call: at 20 rps and share 0.01, one every 5 s; a reading after minCalls of them.
+    const probeEveryMs = 1000 / (20 * 0.01);
+    const e = result.expect({ type: 'model-failure', scope: 'fallback:ranker' }).openedWithin(seenAfter(1) + EVAL + FOR).pages(1).mitigatedBy('model.fallback', 0);
+    // The failed probes of the fault stay in the 5-minute probe window: the reading turns healthy once they aged out,
+    // then it must stay clear for clearForMs. Under the 5 % medium threshold, at most 2 of the window's 60 probes may
+    // have failed, so the window reaches back at most 3 probe intervals into the fault (plus one 10 s counter slot).
+    e.resolved(WINDOW + EVAL + CLEAR).reverted(REVERT);
+    expect(e.incident.resolvedAt! - result.startedAt).toBeGreaterThanOrEqual(fault.end + WINDOW - 3 * probeEveryMs - 10_000 + CLEAR);
+    // Held while forced: the probes only clear, the incident never escalated past the severity it opened at.
+    expect(result.timeline.filter((x) => x.kind === 'escalated')).toEqual([]);
+    const ranker = result.monitor.fallback('ranker');
+    expect(ranker.isForced()).toBe(false);
+    // Probes went out while forced: about one every probeEveryMs from the opening to the revert.
+    const forcedMs = e.incident.resolvedAt! + REVERT - e.incident.openedAt;
+    expect(ranker.stats().probes).toBeGreaterThanOrEqual(Math.floor(forcedMs / probeEveryMs) - 2);
+    expect(ranker.stats().probes).toBeLessThanOrEqual(Math.ceil(forcedMs / probeEveryMs) + 2);
+  });
+
+  it('model failure without probes: the fallback holds forced and the incident neither escalates nor resolves', async () => {
+    const result = await run(scenarios.modelFailure({ probe: false }));
+    result.expect({ type: 'model-failure', scope: 'fallback:ranker' }).openedWithin(seenAfter(1) + EVAL + FOR).pages(1).mitigatedBy('model.fallback', 0);
+    expect(result.incidents().map((i) => i.status)).toEqual(['open']);
+    expect(result.timeline.filter((x) => x.kind === 'escalated')).toEqual([]);
+    expect(result.monitor.fallback('ranker').isForced()).toBe(true);
   });
 
   it('model failure: detected and forced to the fallback in the opening evaluation (the part that works today)', async () => {
-    const result = await run(scenarios.modelFailure());
+    const result = await run(scenarios.modelFailure({ probe: false }));
     // minCalls (20) failed calls out of the window's calls must reach the 5 % medium threshold: the second evaluation.
     result.expect({ type: 'model-failure', scope: 'fallback:ranker' }).openedWithin(seenAfter(1) + EVAL + FOR).pages(1).mitigatedBy('model.fallback', 0);
     expect(result.monitor.fallback('ranker').isForced()).toBe(true);
@@ -71,25 +94,60 @@ describe('game days: one per runbook incident type', () => {
     expect(result.monitor.actions.executions({ incidentId: e.incident.id }).filter((x) => x.revertible)).toEqual([]);
   });
 
-  // Known defect (stale signal after mitigation): a disabled cache records no lookups, the hit-rate detector has no
-  // reading, and the incident never resolves, so the cache is never re-enabled. Flips when that fix merges.
-  it.fails('cache failure: disabled and cleared, then resolved and re-enabled', async () => {
+  it('cache failure: disabled and cleared, holds while disabled, resolves after a person re-enables the fixed cache; one page', async () => {
     const result = await run(scenarios.cacheFailure());
-    result.expect({ type: 'cache-failure', scope: 'cache:search' }).pages(1).mitigatedBy('cache.disable', 0).resolved().reverted(REVERT);
+    const fault = result.phases.find((p) => p.fault)!;
+    const e = result.expect({ type: 'cache-failure', scope: 'cache:search' }).openedWithin(seenAfter(0.5 * WINDOW + 1) + FOR).openedAs('medium').pages(1).mitigatedBy('cache.disable', 0).mitigatedBy('cache.clear', 0);
+    const opened = e.incident.openedAt - result.startedAt;
+    // Disabled, the cache records no lookups: no reading, so nothing escalated before the person acted.
+    expect(result.timeline.filter((x) => x.kind === 'escalated')).toEqual([]);
+    // The runbook's person re-enables it when the recovery starts.
+    const enabled = result.monitor.actions.executions({ action: 'cache.enable' });
+    expect(enabled.map((x) => [x.source, x.by, x.outcome, x.startedAt - result.startedAt])).toEqual([['manual', 'oncall', 'success', fault.end]]);
+    // The window then holds the broken lookups (fault start → disable, 10 % hits) and the healthy ones since the
+    // re-enable (90 %): the rate is back over 50 % once healthy time covers broken time still in the window.
+    const clearAt = (fault.end + opened + WINDOW) / 2;
+    e.resolved(seenAfter(clearAt) - fault.end + CLEAR);
+    expect(e.incident.resolvedAt! - result.startedAt).toBeGreaterThanOrEqual(fault.end + CLEAR);
+    // The automatic disable was already undone by the person: its revert after the resolution is a no-op.
+    const disable = result.monitor.actions.executions({ incidentId: e.incident.id, action: 'cache.disable' })[0]!;
+    expect(disable.revert?.outcome).toBe('noop');
+    expect(disable.revert!.at - e.incident.resolvedAt!).toBeLessThanOrEqual(REVERT);
+    expect(result.monitor.controls.caches.get('search')?.isEnabled()).toBe(true);
+  });
+
+  it('cache failure nobody re-enables: the incident holds open without escalating, the cache stays disabled', async () => {
+    const result = await run(scenarios.cacheFailure({ reenableAfterMs: false }));
+    result.expect({ type: 'cache-failure', scope: 'cache:search' }).pages(1).mitigatedBy('cache.disable', 0);
+    expect(result.incidents().map((i) => [i.status, i.severity])).toEqual([['open', 'medium']]);
+    expect(result.monitor.controls.caches.get('search')?.isEnabled()).toBe(false);
   });
 
   it('cache failure: opens when the window hit rate falls under 50 % and disables the cache at once', async () => {
-    const result = await run(scenarios.cacheFailure());
+    const result = await run(scenarios.cacheFailure({ reenableAfterMs: false }));
     // 90 % hits fall to 10 %: the window's rate is under 50 % once more than half of it is broken (150 s).
     result.expect({ type: 'cache-failure', scope: 'cache:search' }).openedWithin(seenAfter(0.5 * WINDOW + 1) + FOR).openedAs('medium').pages(1).mitigatedBy('cache.disable', 0);
     expect(result.monitor.controls.caches.get('search')?.isEnabled()).toBe(false);
   });
 
-  // Known defect (two pages for one cause): the limiter's detector and the service-wide 429-rate detector both open a
-  // rate-limit-attack incident for the same attack (and the second run of tighten fails ACTION_BUSY). Flips with the fix.
-  it.fails('rate-limit attack: one page, limits tightened, resolved, restored', async () => {
+  it('rate-limit attack: one page on the service-wide incident, its limiter twin inhibited, the limit tightened once, resolved, restored', async () => {
     const result = await run(scenarios.rateLimitAttack());
-    result.expect({ type: 'rate-limit-attack', scope: 'limiter:api' }).openedWithin(6 * EVAL + FOR).pages(1).mitigatedBy('rate-limit.tighten', 0).resolved().reverted(REVERT);
+    const fault = result.phases.find((p) => p.fault)!;
+    const e = result.expect({ type: 'rate-limit-attack', scope: 'service' }).openedWithin(6 * EVAL + FOR).pages(1).mitigatedBy('rate-limit.tighten', 0);
+    // The one page is the service-wide incident's.
+    expect(result.pages.map((p) => [p.event, p.incident.id])).toEqual([['incident:opened', e.incident.id]]);
+    // The limiter saw the same flood: its incident exists, inhibited by the service-wide one, never paged.
+    const twin = result.expect({ type: 'rate-limit-attack', scope: 'limiter:api' }).incident;
+    expect(twin.suppressed).toMatchObject({ kind: 'inhibition', by: e.incident.id });
+    // Tightened once (50 of 100 per minute), by the paged incident; nothing ran for the twin.
+    const tightened = result.monitor.actions.executions({ action: 'rate-limit.tighten' });
+    expect(tightened.map((x) => [x.outcome, x.incidentId, x.startedAt])).toEqual([['success', e.incident.id, e.incident.openedAt]]);
+    expect(result.monitor.actions.executions({ incidentId: twin.id })).toEqual([]);
+    // The attack's 429s leave the 5-minute window after it ends, then the rate must stay clear for clearForMs.
+    e.resolved(WINDOW + CLEAR).reverted(REVERT);
+    expect(e.incident.resolvedAt! - result.startedAt).toBeGreaterThanOrEqual(fault.end + CLEAR);
+    expect(twin.status).toBe('resolved');
+    expect(result.monitor.controls.rateLimiters.get('api')?.current().maxRequests).toBe(100);
   });
 
   it('rate-limit attack: the limiter tightens in the evaluation that opens the incident', async () => {
@@ -100,15 +158,24 @@ describe('game days: one per runbook incident type', () => {
     expect(tightened.map((x) => x.startedAt)).toEqual([e.incident.openedAt]);
   });
 
-  // Known defect (stale signal after mitigation): after the emergency stop the canary has no traffic, the detector has
-  // no reading, and the incident never resolves, so the canary is never resumed. Flips when that fix merges.
-  it.fails('canary failure: stopped, resolved, resumed', async () => {
+  it('canary failure: stopped; its probes see the fixed canary, the incident resolves and the canary resumes; one page', async () => {
     const result = await run(scenarios.canaryFailure());
-    result.expect({ type: 'canary-failure', scope: 'canary:new-index' }).pages(1).mitigatedBy('canary.emergency-stop', 0).resolved().reverted(REVERT);
+    const fault = result.phases.find((p) => p.fault)!;
+    const e = result.expect({ type: 'canary-failure', scope: 'canary:new-index' }).openedWithin(WINDOW).pages(1).mitigatedBy('canary.emergency-stop', 0);
+    // A probe is every 1/share-th request (share 0.05 of 20 rps: one a second); a failing probe drops its batch, so
+    // after the fix a batch of minSamples (20) healthy probes is the reading, then it must stay clear for clearForMs.
+    const batchMs = 20 * (1000 / (20 * 0.05));
+    e.resolved(batchMs + EVAL + CLEAR).reverted(REVERT);
+    // Never before a first batch plus clearForMs after the stop. (A batch during the fault may look clean: 20 probes
+    // of a 2 % failing canary all succeed 67 % of the time; each later failure drops the batch and restarts the clear.)
+    expect(e.incident.resolvedAt! - e.incident.openedAt).toBeGreaterThanOrEqual(batchMs + CLEAR);
+    expect(result.timeline.filter((x) => x.kind === 'escalated')).toEqual([]);
+    const canary = result.monitor.canary('new-index');
+    expect(canary.isStopped()).toBe(false);
   });
 
   it('canary failure: a 2 % failing canary pages once and is stopped, without a service-wide page', async () => {
-    const result = await run(scenarios.canaryFailure());
+    const result = await run(scenarios.canaryFailure({ probe: false }));
     // Both arms need 20 requests in the window; the canary's success must fall a full point under stable's.
     result.expect({ type: 'canary-failure', scope: 'canary:new-index' }).openedWithin(WINDOW).pages(1).mitigatedBy('canary.emergency-stop', 0);
     expect(result.monitor.canary('new-index').isStopped()).toBe(true);
@@ -194,6 +261,49 @@ describe('the runner', () => {
     const e3 = bad({ forMs: -5, route: 'GET /', rps: 1, latency: { medianMs: 100, p99Ms: 50 } });
     expect((e3 as ConfigError).issues.map((i) => i.path).sort()).toEqual(['forMs', 'latency.p99Ms']);
     expect(() => gameDay({ monitor: prod, seed: 1.5 })).toThrow(ConfigError);
+  });
+
+  it('runs operator steps at their time in the phase, before that instant\'s traffic, and records a failing one without stopping', async () => {
+    const seen: [string, number, number][] = [];
+    const result = await gameDay({ monitor: prod })
+      .phase('p', {
+        forMs: 10_000,
+        route: 'GET /a',
+        rps: 2,
+        operator: [
+          { afterMs: 2_500, name: 'later', run: (m) => void seen.push(['later', m.clock.now(), m.stats().routes['GET /a']?.requests ?? 0]) },
+          { name: 'at once', run: async (m) => void seen.push(['at once', m.clock.now(), m.stats().routes['GET /a']?.requests ?? 0]) },
+          { afterMs: 5_000, name: 'fat finger', run: () => Promise.reject(new Error('no such cache')) },
+        ],
+      })
+      .run();
+    // Steps are run by time, not by order given; at 2.5 s, 2 rps has sent 5 requests (steps are cut at the step's time).
+    expect(seen).toEqual([
+      ['at once', result.startedAt, 0],
+      ['later', result.startedAt + 2_500, 5],
+    ]);
+    expect(result.timeline.filter((x) => x.kind === 'operator').map((x) => [x.t, x.text])).toEqual([
+      [0, 'operator: at once'],
+      [2_500, 'operator: later'],
+      [5_000, 'operator: fat finger'],
+      [5_000, 'operator step failed: fat finger: no such cache'],
+    ]);
+    expect(result.monitor.stats().routes['GET /a']?.requests).toBe(20);
+  });
+
+  it('rejects an operator step outside its phase or without a function, naming the field', () => {
+    const day = gameDay({ monitor: prod });
+    const issues = (spec: unknown) => {
+      try {
+        day.phase('x', spec as never);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as ConfigError).issues.map((i) => i.path);
+      }
+      return [];
+    };
+    expect(issues({ forMs: 1000, operator: [{ afterMs: 1000, name: 'late', run: () => {} }] })).toEqual(['operator.0.afterMs']);
+    expect(issues({ forMs: 1000, operator: [{ name: 'x', run: 'enable' }] })).toEqual(['operator.0.run']);
   });
 
   it('refuses a monitor that does not run on the runner clock', async () => {
