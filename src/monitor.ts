@@ -285,6 +285,12 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   /** The logger contained errors go to (`options.logger`, as a `child({ name: 'firebreak', service })` when it has one). */
   readonly logger: Logger;
   private readonly contained: ContainedErrors;
+  /** 429s the limiters produced only because their limit was lowered: not evidence of an attack. */
+  private readonly ownRateLimited = (windowMs: number): number => {
+    let n = 0;
+    for (const l of this.controls.rateLimiters.values()) n += l.recentOwnRejections(windowMs);
+    return n;
+  };
   private closing: Promise<CloseResult> | undefined;
 
   constructor(options: MonitorOptions) {
@@ -630,6 +636,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         memory: () => this.probes.memory(),
         cpu: this.evaluator.cpu,
         eventLoopDelayMs: this.evaluator.eventLoopDelayMs,
+        ownRateLimited: this.ownRateLimited,
       });
     } catch (err) {
       // Detectors are contained one by one; this guards the engine itself.

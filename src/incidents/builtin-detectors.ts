@@ -110,6 +110,12 @@ export class ThresholdDetector implements Detector {
       case 'rate-limit': {
         const c = counts(store, now, cfg.route);
         if (c.n === 0 || c.n < min) return { signalName: cfg.kind, unit: 'ratio', readings: [] };
+        // Service-wide, 429s firebreak's limiters produced only because their limit was lowered are
+        // their own effect, not an attack (docs/remediation-safety.md). A route's share of them is
+        // unknown, so a route-scoped detector keeps counting every 429.
+        if (cfg.kind === 'rate-limit' && cfg.route === undefined && ctx.ownRateLimited !== undefined) {
+          c.rateLimited = Math.max(0, c.rateLimited - ctx.ownRateLimited(store.slotMs * store.slots));
+        }
         const value = cfg.kind === 'success-rate' ? 1 - c.failures / c.n : cfg.kind === 'error-rate' ? c.failures / c.n : c.rateLimited / c.n;
         const signalName = cfg.kind === 'success-rate' ? 'success rate' : cfg.kind === 'error-rate' ? 'error rate' : '429 rate';
         return { signalName, unit: 'ratio', readings: [{ ...routeScope(cfg.route), value }] };

@@ -33,6 +33,12 @@ export interface DetectionContext {
   cpu: number | null;
   /** p99 event-loop delay (ms) since the previous evaluation, or null when not sampled. */
   eventLoopDelayMs: number | null;
+  /**
+   * 429s the monitor's own rate limiters produced over the last `windowMs` only because their
+   * limit was lowered below the configured one (rejections of keys within the configured limit).
+   * The service-wide 429-rate detector subtracts them: they are not evidence of an attack.
+   */
+  ownRateLimited?: ((windowMs: number) => number) | undefined;
 }
 
 /** A source of observations. Built-ins come from options; custom ones from `monitor.detector()`. */

@@ -158,6 +158,8 @@ export interface DetectionSignals {
   memory(): MemoryReading;
   cpu: number | null;
   eventLoopDelayMs: number | null;
+  /** See {@link DetectionContext.ownRateLimited}. */
+  ownRateLimited?: ((windowMs: number) => number) | undefined;
 }
 
 type Emit = <K extends keyof IncidentEvents>(event: K, ...args: Parameters<IncidentEvents[K]>) => void;
@@ -354,6 +356,7 @@ export class IncidentSystem {
       memory: signals.memory,
       cpu: signals.cpu,
       eventLoopDelayMs: signals.eventLoopDelayMs,
+      ownRateLimited: signals.ownRateLimited,
     });
     this.reconcile();
     this.burnState?.maybeSave(signals.now);

@@ -162,6 +162,8 @@ export interface RateLimiterStats {
   recent: { allowed: number; limited: number; windowMs: number };
   /** Over the last 5 minutes: requests from keys offering more than the configured limit. */
   recentExcess: number;
+  /** Over the last 5 minutes: rejections of keys within the configured limit (the limiter's own 429s, from a lowered limit). */
+  recentOwnRejections: number;
   /** Least `maxRequests` tightening may set. */
   floor: number;
   /** Keys with state now (≤ maxKeys). */
@@ -183,7 +185,12 @@ interface KeyState {
   start: number;
   prev: number;
   curr: number;
-  /** Requests offered (allowed or not) in the previous and current fixed window: the key's offered load. */
+  /**
+   * Requests offered (allowed or not) in the previous and current fixed window of the
+   * *configured* length, starting at `ostart`: the key's offered load, measured as the configured
+   * limit is, whatever window an adjust put in force.
+   */
+  ostart: number;
   oprev: number;
   ocurr: number;
 }
@@ -192,6 +199,11 @@ const ALLOWED = 0;
 const LIMITED = 1;
 /** Requests from a key whose offered load is over the configured limit: the attack signal. */
 const EXCESS = 2;
+/**
+ * Rejections of a key whose offered load is within the configured limit: 429s that exist only
+ * because the limit in force is lower than the configured one (a person's `adjust`, a `tighten`).
+ */
+const OWN = 3;
 
 /**
  * A per-key rate limiter using a **sliding window counter**: per key, the
@@ -223,6 +235,7 @@ export class RateLimiter {
   readonly detector: z.output<typeof rateLimitDetectorSchema>;
   private readonly clock: Clock;
   private readonly configured: RateLimit;
+  private readonly configuredMs: number;
   private limit: number;
   private windowMs: number;
   private readonly states: LRUCache<string, KeyState>;
@@ -230,7 +243,7 @@ export class RateLimiter {
   private readonly maxBlocked: number;
   private readonly blockTtlMs: number;
   private readonly offenders: SpaceSaving;
-  private readonly recent = new CounterRing(10_000, 30, 3);
+  private readonly recent = new CounterRing(10_000, 30, 4);
   private readonly floor: number;
   private allowedTotal = 0;
   private limitedTotal = 0;
@@ -246,6 +259,7 @@ export class RateLimiter {
     this.clock = clock;
     this.detector = o.detector;
     this.configured = { maxRequests: o.maxRequests, windowSeconds: o.windowSeconds };
+    this.configuredMs = o.windowSeconds * 1000;
     this.limit = o.maxRequests;
     this.floor = Math.min(o.maxRequests, o.minMaxRequests ?? Math.max(1, Math.ceil(o.maxRequests / 10)));
     this.windowMs = o.windowSeconds * 1000;
@@ -280,6 +294,8 @@ export class RateLimiter {
     const now = this.clock.now();
     const W = this.windowMs;
     const start = now - (now % W);
+    const Wc = this.configuredMs;
+    const ostart = now - (now % Wc);
     const resetMs = start + W - now;
     if (this.blockedKeys.size !== 0) {
       const until = this.blockedKeys.get(key);
@@ -290,25 +306,30 @@ export class RateLimiter {
     }
     let st = this.states.get(key);
     if (st === undefined) {
-      st = { start, prev: 0, curr: 0, oprev: 0, ocurr: 0 };
+      st = { start, prev: 0, curr: 0, ostart, oprev: 0, ocurr: 0 };
       this.states.set(key, st);
     } else if (st.start !== start) {
-      const adjacent = start - st.start === W;
-      st.prev = adjacent ? st.curr : 0;
-      st.oprev = adjacent ? st.ocurr : 0;
+      st.prev = start - st.start === W ? st.curr : 0;
       st.curr = 0;
-      st.ocurr = 0;
       st.start = start;
+    }
+    if (st.ostart !== ostart) {
+      st.oprev = ostart - st.ostart === Wc ? st.ocurr : 0;
+      st.ocurr = 0;
+      st.ostart = ostart;
     }
     const L = this.limit;
     const elapsed = now - start;
     const estimate = (st.prev * (W - elapsed)) / W + st.curr;
-    // Offered load (rejected requests included) against the configured limit, rescaled to the
-    // window in force: what the key asks for, not what this limiter lets through after being
-    // tightened — so the limiter's own 429s never read as an attack.
+    // Offered load (rejected requests included) against the configured limit, over the configured
+    // window: what the key asks for, not what this limiter lets through after being tightened or
+    // adjusted to another window — so the limiter's own 429s never read as an attack, and an
+    // attack is seen as fast after a 10-per-hour adjust as before it.
     st.ocurr++;
-    if ((st.oprev * (W - elapsed)) / W + st.ocurr > (this.configured.maxRequests * W) / (this.configured.windowSeconds * 1000)) this.recent.add(now, EXCESS);
+    const excess = (st.oprev * (Wc - (now - ostart))) / Wc + st.ocurr > this.configured.maxRequests;
+    if (excess) this.recent.add(now, EXCESS);
     if (estimate + 1 > L) {
+      if (!excess) this.recent.add(now, OWN);
       let wait: number;
       if (st.curr + 1 <= L) {
         // Only the previous window's weight is in the way: wait until it has slid out enough.
@@ -460,6 +481,16 @@ export class RateLimiter {
     return this.recent.sum(this.clock.now(), EXCESS, windowMs);
   }
 
+  /**
+   * Rejections over the last `windowMs` (≤ 5 minutes) of keys offering no more than the
+   * configured limit: 429s this limiter produced only because its limit was lowered (by a person
+   * or a `tighten`). The service-wide 429-rate detector subtracts them. Blocked keys' rejections
+   * are not among them.
+   */
+  recentOwnRejections(windowMs = 300_000): number {
+    return this.recent.sum(this.clock.now(), OWN, windowMs);
+  }
+
   /** State, counters, blocked keys and top offenders. */
   stats(): RateLimiterStats {
     const now = this.clock.now();
@@ -474,6 +505,7 @@ export class RateLimiter {
       limited: this.limitedTotal,
       recent: { ...this.recentCounts(), windowMs: this.recent.windowMs },
       recentExcess: this.recentExcess(),
+      recentOwnRejections: this.recentOwnRejections(),
       floor: this.floor,
       keys: this.states.size,
       evictedKeys: this.evicted,
