@@ -89,3 +89,42 @@ describe("the service-wide 429 detector does not feed on firebreak's own 429s", 
     expect(p.pages()[0]!.incident.scope).toBe('service');
   });
 });
+
+describe("a limiter's own rejections", () => {
+  it('counts rejections of keys within the configured limit only: not over it, not blocked', () => {
+    const { clock, monitor } = setup();
+    const limiter = monitor.rateLimiter('api', { maxRequests: 100, windowSeconds: 60 });
+    limiter.adjust({ maxRequests: 10, windowSeconds: 3600 });
+    for (let i = 0; i < 20; i++) limiter.check('client');
+    // 10 allowed, 10 rejected while offering 20 of the configured 100 per minute: all its own.
+    expect(limiter.recentOwnRejections()).toBe(10);
+    for (let i = 0; i < 150; i++) limiter.check('attacker');
+    // Rejected from the 11th; over the configured limit from the 101st: 90 own, 50 excess.
+    expect(limiter.recentOwnRejections()).toBe(10 + 90);
+    expect(limiter.recentExcess()).toBe(50);
+    limiter.block('client');
+    for (let i = 0; i < 5; i++) limiter.check('client');
+    expect(limiter.stats()).toMatchObject({ recentOwnRejections: 100, recentExcess: 50 });
+    clock.advance(300_000 + 10_000);
+    expect(limiter.recentOwnRejections()).toBe(0);
+  });
+
+  it('429s the limiters did not produce (an upstream answering 429) still open the service-wide incident', async () => {
+    const p = pager();
+    const { clock, monitor } = setup({ preset: 'runbook', incidents: { forMs: 0 }, notifiers: [p.notifier] });
+    const limiter = monitor.rateLimiter('api', { maxRequests: 10, windowSeconds: 60 });
+    limiter.adjust({ maxRequests: 1, windowSeconds: 60 });
+    // One client at 5 a minute against the lowered 1: 1 allowed, 4 rejected by the limiter, its own.
+    for (let i = 0; i < 5; i++) monitor.recordRequest({ route: 'GET /search', durationMs: 5, status: limiter.check('client').allowed ? 200 : 429 });
+    expect(limiter.recentOwnRejections()).toBe(4);
+    for (let i = 0; i < 100; i++) monitor.recordRequest({ route: 'GET /search', durationMs: 5, status: i % 5 === 0 ? 429 : 200 });
+    monitor.evaluate();
+    clock.advance(1);
+    await monitor.flush();
+    const [incident] = monitor.incidents.list({ type: 'rate-limit-attack' });
+    expect(incident).toMatchObject({ scope: 'service', severity: 'high' });
+    // 24 429s of 105 requests, 4 of them the limiter's own: 20 / 105 is the reading.
+    expect(incident!.signalAtOpen?.value).toBeCloseTo(20 / 105, 5);
+    expect(p.pages()).toHaveLength(1);
+  });
+});
