@@ -1,4 +1,15 @@
-import { defineConfig } from 'tsup';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { defineConfig, type Options } from 'tsup';
+
+/** `import text from './file?raw'`: the file's text as a string (vite does the same in tests). */
+const raw: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'raw',
+  setup(build) {
+    build.onResolve({ filter: /\?raw$/ }, (args) => ({ path: resolve(args.resolveDir, args.path.slice(0, -4)), namespace: 'raw' }));
+    build.onLoad({ filter: /.*/, namespace: 'raw' }, async (args) => ({ contents: await readFile(args.path, 'utf8'), loader: 'text' }));
+  },
+};
 
 export default defineConfig([
   {
@@ -18,6 +29,7 @@ export default defineConfig([
     target: 'node20',
     splitting: true,
     treeshake: true,
+    esbuildPlugins: [raw],
   },
   {
     // The `firebreak` bin: one ESM file, runnable with `node dist/cli.js`.
@@ -30,6 +42,7 @@ export default defineConfig([
     splitting: false,
     treeshake: true,
     banner: { js: '#!/usr/bin/env node' },
+    esbuildPlugins: [raw],
     // The library itself is loaded through the package's own name (dist/index.js), not bundled twice.
     external: ['firebreak'],
   },
