@@ -18,7 +18,7 @@ export default defineConfig([
       testing: 'src/testing/index.ts',
       express: 'src/adapters/express.ts',
       fastify: 'src/adapters/fastify.ts',
-      http: 'src/http/index.ts',
+      http: 'src/adapters/http.ts',
       redis: 'src/redis/index.ts',
     },
     format: ['esm', 'cjs'],

@@ -113,7 +113,7 @@ export { renderAlert, renderUpdate, renderResolved } from './incidents/templates
 export type { RenderedMessage, RenderOptions, SlackPayload, SlackBlock, SlackText } from './incidents/templates.js';
 export { renderPostmortem } from './incidents/postmortem.js';
 export type { PostmortemOptions } from './incidents/postmortem.js';
-export type { RunbookMeta, RunbookMetaInput } from './incidents/runbook.js';
+export type { RunbookMeta, RunbookMetaInput } from './runbook.js';
 export { formatDuration } from './incidents/format.js';
 export type { IncidentChanges, PendingCondition, DetectorStatus } from './incidents/detection.js';
 export type { CustomDetectorInput, DetectorReading } from './incidents/detector.js';

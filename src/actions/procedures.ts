@@ -1,4 +1,4 @@
-import type { RunbookMeta } from '../incidents/runbook.js';
+import type { RunbookMeta } from '../runbook.js';
 import type { Incident } from '../incidents/types.js';
 import type { Controls } from './controls/controls.js';
 import { resolveParams, type PlaybookStep, type Playbooks } from './playbooks.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { ActionError, ConfigError, ValidationError } from '../errors.js';
-import { mergeRunbook } from '../incidents/runbook.js';
+import { mergeRunbook } from '../runbook.js';
 import { AuditLog } from './audit-log.js';
 import { runIsolated, type Settled } from './isolate.js';
 import {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runbookMetaSchema, type RunbookMeta } from '../incidents/runbook.js';
+import { runbookMetaSchema, type RunbookMeta } from '../runbook.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
 const isZodSchema = (v: unknown): boolean =>

@@ -1,20 +1,8 @@
 /**
- * `firebreak/http`: the framework-agnostic HTTP surface and the plain
- * `node:http` handler. Everything an adapter for another framework needs is
- * here: build an {@link HttpSurface}, translate a request into an
- * {@link HttpInput}, write back the {@link HttpReply}.
- *
- * @example
- * ```ts
- * import { createServer } from 'node:http';
- * import { createHandler } from 'firebreak/http';
- * createServer(createHandler(monitor, { auth: { tokens: [process.env.ADMIN_TOKEN!] } })).listen(8080);
- * ```
- *
- * @packageDocumentation
+ * The framework-agnostic HTTP surface: routes, auth, bodies, errors and
+ * replies. Adapters (Express, Fastify, node:http) import it; `firebreak/http`
+ * (src/adapters/http.ts) publishes it with the node:http handler.
  */
-export { createHandler, nodeHandlerOptionsSchema } from '../adapters/node-http.js';
-export type { NodeHandlerOptions, FirebreakNodeHandler } from '../adapters/node-http.js';
 export { HttpSurface, createHttpSurface } from './surface.js';
 export type { HttpInput, HttpReply, MountedRoute } from './surface.js';
 export { httpOptionsSchema, tokenSchema, callerSchema, ROLES } from './options.js';

@@ -1,4 +1,4 @@
-import type { SloConfig } from '../config.js';
+import type { SloConfig } from '../slo/schema.js';
 import { CounterRing } from '../metrics/counter-ring.js';
 import { HIT } from '../metrics/series-store.js';
 import type { ErrorBudget, RatioReader } from '../slo/evaluate.js';

@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import { inhibitRulesSchema } from './inhibition.js';
-import { runbookMetaSchema } from './runbook.js';
+import { runbookMetaSchema } from '../runbook.js';
 import { SEVERITIES, type Severity } from './types.js';
 import type { Direction, Thresholds } from './thresholds.js';
-import type { Notification } from './notification.js';
+import { NOTIFY_EVENTS, type Notification } from './notification.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
 const durationMs = (what: string) =>
@@ -217,26 +217,7 @@ export type IncidentLogInput = z.input<typeof incidentLogSchema>;
 /** Incident log options after defaults. */
 export type IncidentLogOptions = z.output<typeof incidentLogSchema>;
 
-/** Events a notifier can receive. */
-export const NOTIFY_EVENTS = [
-  'incident:opened',
-  'incident:escalated',
-  'incident:acknowledged',
-  'incident:mitigating',
-  'incident:resolved',
-  'incident:reopened',
-  'incident:overdue',
-  'incident:updated',
-] as const;
-/**
- * An incident event name.
- *
- * @example
- * ```ts
- * createMonitor({ service: 'api', notifiers: [{ webhook: url, events: ['incident:opened', 'incident:resolved'] }] });
- * ```
- */
-export type IncidentEventName = (typeof NOTIFY_EVENTS)[number];
+export { NOTIFY_EVENTS, type IncidentEventName } from './notification.js';
 
 /**
  * A notifier function: receives each notification; may return a promise.

@@ -3,7 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { runbookMetaSchema } from './runbook.js';
+import { runbookMetaSchema } from '../runbook.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { IncidentLogOptions } from './config.js';
 import type { IncidentChange } from './manager.js';

@@ -3,7 +3,7 @@ import { LimitError, NotFoundError, ValidationError } from '../errors.js';
 import type { IncidentOptions } from './config.js';
 import { DurationStats, type DurationSummary } from './duration-stats.js';
 import { IdGenerator } from './ids.js';
-import { mergeRunbook, type RunbookMeta, type RunbookMetaInput } from './runbook.js';
+import { mergeRunbook, type RunbookMeta, type RunbookMetaInput } from '../runbook.js';
 import {
   actionItemInputSchema,
   filterInputSchema,

@@ -1,5 +1,25 @@
-import type { IncidentEventName } from './config.js';
 import type { Incident } from './types.js';
+
+/** Events a notifier can receive. */
+export const NOTIFY_EVENTS = [
+  'incident:opened',
+  'incident:escalated',
+  'incident:acknowledged',
+  'incident:mitigating',
+  'incident:resolved',
+  'incident:reopened',
+  'incident:overdue',
+  'incident:updated',
+] as const;
+/**
+ * An incident event name.
+ *
+ * @example
+ * ```ts
+ * createMonitor({ service: 'api', notifiers: [{ webhook: url, events: ['incident:opened', 'incident:resolved'] }] });
+ * ```
+ */
+export type IncidentEventName = (typeof NOTIFY_EVENTS)[number];
 
 /**
  * What a notifier receives for one incident event.

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
-import type { SloConfig } from '../config.js';
+import type { SloConfig } from '../slo/schema.js';
 import type { MemoryReading } from '../metrics/process.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { errorMessage } from '../safe-call.js';

@@ -2,7 +2,7 @@
  * The incident domain, from the runbooks: severities and their priorities,
  * incident types, lifecycle states and the timeline.
  */
-import type { RunbookMeta } from './runbook.js';
+import type { RunbookMeta } from '../runbook.js';
 
 /**
  * Severity ladder, lowest first.

@@ -1,4 +1,4 @@
-import type { SloConfig, SloKind } from '../config.js';
+import type { SloConfig, SloKind } from './schema.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import type { ResourceProbes } from '../metrics/process.js';
 import { REQUESTS, FAILURES } from '../metrics/latency-window.js';

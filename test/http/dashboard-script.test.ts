@@ -25,7 +25,7 @@ describe('dashboard browser script', () => {
 
   it('is inlined by the build: the built package serves browser.js verbatim with its CSP hash', async () => {
     const { createMonitor } = (await import(pathToFileURL(new URL('dist/index.js', root).pathname).href)) as typeof import('../../src/index.js');
-    const { createHandler } = (await import(pathToFileURL(new URL('dist/http.js', root).pathname).href)) as typeof import('../../src/http/index.js');
+    const { createHandler } = (await import(pathToFileURL(new URL('dist/http.js', root).pathname).href)) as typeof import('../../src/adapters/http.js');
     const monitor = createMonitor({ service: 'dash' });
     const handler = createHandler(monitor, { auth: 'none' });
     server = createServer((req, res) => handler(req, res));

@@ -4,7 +4,7 @@ import { ConfigError, ValidationError } from '../../errors.js';
 import type { RouteStats } from '../../metrics/series-store.js';
 import type { ActionRegistry } from '../registry.js';
 import { fnv1a, FNV_OFFSET } from './hash.js';
-import { canaryDetectorSchema } from './detectors.js';
+import { canaryDetectorSchema } from './detector-options.js';
 import { namedParams, pick } from './named.js';
 
 /**

@@ -4,7 +4,7 @@ import { ConfigError, ValidationError } from '../../errors.js';
 import { CounterRing } from '../../metrics/counter-ring.js';
 import { containAsync, guardedAbort, type AbortHandle } from '../../safe-call.js';
 import type { ActionRegistry } from '../registry.js';
-import { fallbackDetectorSchema } from './detectors.js';
+import { fallbackDetectorSchema } from './detector-options.js';
 
 /**
  * Probes of a forced fallback: a small share of calls still goes to the

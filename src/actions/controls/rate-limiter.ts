@@ -5,7 +5,7 @@ import type { Clock } from '../../clock.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import { CounterRing } from '../../metrics/counter-ring.js';
 import type { ActionRegistry } from '../registry.js';
-import { rateLimitDetectorSchema } from './detectors.js';
+import { rateLimitDetectorSchema } from './detector-options.js';
 import { namedParams, pick } from './named.js';
 import { SpaceSaving, type HeavyHitter } from './space-saving.js';
 
