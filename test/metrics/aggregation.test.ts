@@ -112,3 +112,24 @@ describe('route and method labels', () => {
     expect(pick(s, 'firebreak_request_duration_seconds_bucket', { route: '/x', method: 'POST' })).toHaveLength(14);
   });
 });
+
+describe('routeLabels', () => {
+  it('maps distinct series names to distinct {route, method} pairs, so no two series share a label set', async () => {
+    const fc = await import('fast-check');
+    const { routeLabels } = await import('../../src/metrics/prometheus.js');
+    const name = fc.oneof(
+      fc.string(),
+      fc.tuple(fc.constantFrom('GET', 'POST', 'get', 'X', ''), fc.constantFrom(' ', '  ', ''), fc.string()).map(([m, sp, r]) => `${m}${sp}${r}`),
+    );
+    fc.assert(
+      fc.property(name, name, (a, b) => {
+        const la = routeLabels(a);
+        const lb = routeLabels(b);
+        if (a !== b) expect(la.route === lb.route && la.method === lb.method).toBe(false);
+        // The name is recoverable from its labels.
+        expect(la.method === '' ? la.route : `${la.method} ${la.route}`).toBe(a);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
