@@ -149,3 +149,8 @@ export type {
   NotifierInput,
   ThresholdOverrides,
 } from './incidents/config.js';
+export { generateRules, rulesToYaml, promDuration, rulesOptionsSchema, PROMETHEUS_SLOW_TICKET } from './prometheus/rules.js';
+export type { RulesOptions, RuleFile, RecordingRule, AlertingRule } from './prometheus/rules.js';
+export type { ClusterAggregator } from './metrics/prometheus.js';
+export { clusterMetrics, clusterWorkerMetrics } from './cluster/index.js';
+export type { ClusterMetrics, ClusterMetricsOptions, ClusterMetricsSource } from './cluster/index.js';

@@ -5,7 +5,7 @@ import { SafeEmitter } from './events.js';
 import { containAsync } from './safe-call.js';
 import { BucketLayout } from './metrics/log-buckets.js';
 import { processProbes, type ResourceProbes } from './metrics/process.js';
-import { leLabel, newRegistry, registerCollector, type CollectFn, type PromSample } from './metrics/prometheus.js';
+import { leLabel, newRegistry, registerCollector, routeLabels, type ClusterAggregator, type CollectFn, type PromSample } from './metrics/prometheus.js';
 import { ConfigError } from './errors.js';
 import { SeriesStore, HIT, MISS, ERROR, MAX_NAME_LENGTH, byName, type CacheStats, type RouteStats } from './metrics/series-store.js';
 import { SlotTicker } from './metrics/slot-ticker.js';
@@ -965,36 +965,59 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     const reg = this.registry;
     const store = this.store;
     const clock = this.clock;
-    const metrics: [name: string, help: string, type: 'counter' | 'gauge' | 'histogram', collect: CollectFn][] = [];
-    metrics.push([`${prefix}request_duration_seconds`, `Request duration of ${this.service} by route template.`, 'histogram', () => {
+    const metrics: [name: string, help: string, type: 'counter' | 'gauge' | 'histogram', collect: CollectFn, aggregator: ClusterAggregator][] = [];
+    // Per series, the {route, method} labels are built once and reused on every scrape:
+    // prom-client caches their escaped form by object identity, so a route is escaped once,
+    // not on each of its bucket lines. Keyed by the window object, so it goes with the series.
+    const seriesLabels = new WeakMap<LatencyWindow, Readonly<{ route: string; method: string }>>();
+    const labelsOf = (name: string, s: LatencyWindow): Readonly<{ route: string; method: string }> => {
+      let l = seriesLabels.get(s);
+      if (l === undefined) {
+        l = Object.freeze(routeLabels(name));
+        seriesLabels.set(s, l);
+      }
+      return l;
+    };
+    const bounds = store.prom.boundsMs;
+    const leLabels = Array.from(bounds, (b) => Object.freeze({ le: leLabel(b) }));
+    const bucketName = `${prefix}request_duration_seconds_bucket`;
+    const sumName = `${prefix}request_duration_seconds_sum`;
+    const countName = `${prefix}request_duration_seconds_count`;
+    const none = Object.freeze({});
+    const success = Object.freeze({ outcome: 'success' });
+    const failure = Object.freeze({ outcome: 'failure' });
+    metrics.push([`${prefix}request_duration_seconds`, `Request duration of ${this.service} by route template and method.`, 'histogram', () => {
       const out: PromSample[] = [];
-      const bounds = store.prom.boundsMs;
       const counts = new Float64Array(bounds.length);
-      for (const [route, s] of store.routes) {
+      for (const [name, s] of store.routes) {
+        const shared = labelsOf(name, s);
         s.promCounts(counts);
         let cum = 0;
         for (let i = 0; i < bounds.length; i++) {
           cum += counts[i]!;
-          out.push({ metricName: `${prefix}request_duration_seconds_bucket`, labels: { route, le: leLabel(bounds[i]!) }, value: cum });
+          out.push({ metricName: bucketName, labels: leLabels[i]!, sharedLabels: shared, value: cum });
         }
         const c = s.cumulative;
-        out.push({ metricName: `${prefix}request_duration_seconds_sum`, labels: { route }, value: c.sumMs / 1000 });
-        out.push({ metricName: `${prefix}request_duration_seconds_count`, labels: { route }, value: c.requests });
+        out.push({ metricName: sumName, labels: none, sharedLabels: shared, value: c.sumMs / 1000 });
+        out.push({ metricName: countName, labels: none, sharedLabels: shared, value: c.requests });
       }
       return out;
-    }]);
-    metrics.push([`${prefix}requests_total`, 'Requests by route template and outcome.', 'counter', () => {
+    }, 'sum']);
+    metrics.push([`${prefix}requests_total`, 'Requests by route template, method and outcome.', 'counter', () => {
       const out: PromSample[] = [];
-      for (const [route, s] of store.routes) {
+      for (const [name, s] of store.routes) {
+        const shared = labelsOf(name, s);
         const c = s.cumulative;
-        out.push({ labels: { route, outcome: 'success' }, value: c.requests - c.failures });
-        out.push({ labels: { route, outcome: 'failure' }, value: c.failures });
+        out.push({ labels: success, sharedLabels: shared, value: c.requests - c.failures });
+        out.push({ labels: failure, sharedLabels: shared, value: c.failures });
       }
       return out;
-    }]);
-    metrics.push([`${prefix}requests_rate_limited_total`, 'Requests answered 429, by route template.', 'counter', () =>
-      [...store.routes].map(([route, s]) => ({ labels: { route }, value: s.cumulative.rateLimited })),
-    ]);
+    }, 'sum']);
+    metrics.push([`${prefix}requests_rate_limited_total`, 'Requests answered 429, by route template and method.', 'counter', () => {
+      const out: PromSample[] = [];
+      for (const [name, s] of store.routes) out.push({ labels: none, sharedLabels: labelsOf(name, s), value: s.cumulative.rateLimited });
+      return out;
+    }, 'sum']);
     metrics.push([`${prefix}cache_requests_total`, 'Cache lookups by cache and result.', 'counter', () => {
       const out: PromSample[] = [];
       for (const [cache, c] of store.caches) {
@@ -1003,12 +1026,12 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         out.push({ labels: { cache, result: 'error' }, value: c.cumulative[ERROR]! });
       }
       return out;
-    }]);
-    metrics.push([`${prefix}actions_total`, 'Action executions by action and outcome.', 'counter', () => this.actions.executionSamples()]);
-    metrics.push([`${prefix}action_reverts_total`, 'Action reverts by action and outcome.', 'counter', () => this.actions.revertSamples()]);
+    }, 'sum']);
+    metrics.push([`${prefix}actions_total`, 'Action executions by action and outcome.', 'counter', () => this.actions.executionSamples(), 'sum']);
+    metrics.push([`${prefix}action_reverts_total`, 'Action reverts by action and outcome.', 'counter', () => this.actions.revertSamples(), 'sum']);
     metrics.push([`${prefix}records_rejected_total`, 'Records rejected for bad input, by field.', 'counter', () =>
       Object.entries(this.rejectedCounts()).map(([field, value]) => ({ labels: { field }, value })),
-    ]);
+    'sum']);
     // SLO gauges are computed at scrape time without touching SLO transition state.
     let scrape: { at: number; slos: SloResult[] } | undefined;
     const slosAt = (): SloResult[] => {
@@ -1016,15 +1039,30 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       if (scrape === undefined || scrape.at !== now) scrape = { at: now, slos: this.evaluator.evaluate(now) };
       return scrape.slos;
     };
-    metrics.push([`${prefix}slo_value`, 'Current SLO value (ms for latency, ratio otherwise); NaN without data.', 'gauge', () =>
-      slosAt().map((r) => ({ labels: { slo: r.name, kind: r.kind }, value: r.value ?? NaN })),
-    ]);
-    metrics.push([`${prefix}slo_target`, 'SLO target (threshold or objective).', 'gauge', () =>
-      slosAt().map((r) => ({ labels: { slo: r.name, kind: r.kind }, value: r.target })),
-    ]);
-    metrics.push([`${prefix}slo_status`, 'SLO status: -1 no data, 0 ok, 1 warning, 2 breach.', 'gauge', () =>
+    // One unit per family, and one direction per ratio family, so that each has a single
+    // meaningful cluster aggregator: the worst worker. A value without data is left out
+    // (status says no-data): NaN would poison min/max across workers.
+    const sloValues = (pick: (r: SloResult) => boolean, scale: number) => (): PromSample[] => {
+      const out: PromSample[] = [];
+      for (const r of slosAt()) if (pick(r) && r.value !== null) out.push({ labels: { slo: r.name, kind: r.kind }, value: r.value / scale });
+      return out;
+    };
+    const inMs = (r: SloResult): boolean => r.unit === 'ms';
+    metrics.push([`${prefix}slo_value_seconds`, 'Current value of latency and event-loop-delay SLOs, in seconds (cluster: the worst worker).', 'gauge',
+      sloValues(inMs, 1000), 'max']);
+    metrics.push([`${prefix}slo_value_ratio`, 'Current value of error-rate, memory and cpu SLOs, lower is better (cluster: the worst worker).', 'gauge',
+      sloValues((r) => !inMs(r) && r.direction === 'max', 1), 'max']);
+    metrics.push([`${prefix}slo_good_ratio`, 'Current value of success-rate and cache-hit-rate SLOs, higher is better (cluster: the worst worker).', 'gauge',
+      sloValues((r) => !inMs(r) && r.direction === 'min', 1), 'min']);
+    metrics.push([`${prefix}slo_target_seconds`, 'Threshold of latency and event-loop-delay SLOs, in seconds.', 'gauge', () =>
+      slosAt().filter(inMs).map((r) => ({ labels: { slo: r.name, kind: r.kind }, value: r.target / 1000 })),
+    'first']);
+    metrics.push([`${prefix}slo_target_ratio`, 'Objective (good ratio SLOs) or maximum (the others) of ratio SLOs.', 'gauge', () =>
+      slosAt().filter((r) => !inMs(r)).map((r) => ({ labels: { slo: r.name, kind: r.kind }, value: r.target })),
+    'first']);
+    metrics.push([`${prefix}slo_status`, 'SLO status: -1 no data, 0 ok, 1 warning, 2 breach (cluster: the worst worker).', 'gauge', () =>
       slosAt().map((r) => ({ labels: { slo: r.name, kind: r.kind }, value: STATUS_CODE[r.status] })),
-    ]);
+    'max']);
 
     // A shared registry that already holds our names (another monitor, same
     // prefix) would otherwise fail halfway through registering.
@@ -1034,7 +1072,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         { path: 'prometheus.prefix', message: `the registry already holds ${taken.join(', ')}: give each monitor that shares a registry its own prefix` },
       ]);
     }
-    for (const [name, help, type, collect] of metrics) registerCollector(reg, name, help, type, collect);
+    for (const [name, help, type, collect, aggregator] of metrics) registerCollector(reg, name, help, type, collect, aggregator);
     registerControlMetrics(reg, prefix, this.controls);
     if (defaultMetrics) {
       try {

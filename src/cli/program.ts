@@ -22,6 +22,8 @@ import {
   renderSlos,
 } from './render.js';
 import { maintenanceBody, silenceBody, type MaintenanceFlags, type SilenceFlags } from './schedule.js';
+import { rulesFromConfig, type RulesFlags } from './rules.js';
+import { rulesToYaml } from '../prometheus/rules.js';
 import { version } from '../../package.json';
 
 /** What the CLI reads and writes: the process's by default, injected in tests. */
@@ -328,6 +330,19 @@ function buildProgram(io: CliIo, outcome: { code: ExitCode }): Command {
       const c = ctx(command);
       const body = await c.client.del(`/admin/maintenance/${id(windowId)}`);
       c.print(body, () => renderMaintenanceChange('removed', body, c.paint));
+    });
+
+  program
+    .command('rules')
+    .description('Prometheus recording and alerting rules (multi-window, multi-burn-rate) for the SLOs of a monitor config; needs no server')
+    .requiredOption('-c, --config <file>', 'the createMonitor options: a .json file, or an ES module whose default export they are')
+    .option('-m, --matcher <name=value>', 'label matcher added to every selector, repeatable (e.g. job=checkout)', collect, [])
+    .option('-l, --label <name=value>', 'label added to every alert, repeatable (e.g. team=search)', collect, [])
+    .addHelpText('after', '\nExample:\n  firebreak rules --config firebreak.config.json --matcher job=checkout > firebreak.rules.yml && promtool check rules firebreak.rules.yml')
+    .action(async (opts: RulesFlags, command: Command) => {
+      const c = ctx(command);
+      const file = await rulesFromConfig(opts);
+      c.print(file, () => rulesToYaml(file));
     });
 
   return program;

@@ -41,7 +41,7 @@ export function registerIncidentMetrics(
       else counts.set(key, { labels: { type: i.type, severity: i.severity }, value: 1 });
     }
     return [...counts.values()];
-  });
+  }, 'max'); // across workers: the most any one has open (replicas sharing incidents all show the same ones)
   registerCollector(reg, `${prefix}incidents_total`, 'Incidents opened since start, by type and severity at open.', 'counter', () =>
     [...manager.openedByLabel.values()].map((e) => ({ labels: { type: e.type, severity: e.severity }, value: e.count })),
   );
@@ -56,7 +56,7 @@ export function registerIncidentMetrics(
   }
   registerCollector(reg, `${prefix}incidents_pending`, 'Conditions firing that have not held for forMs yet.', 'gauge', () => [
     { labels: {}, value: detection.pending().length },
-  ]);
+  ], 'max');
   registerCollector(reg, `${prefix}incident_notifications_total`, 'Incident notifications by notifier and result.', 'counter', () =>
     notifiers.stats().flatMap((s) =>
       (['delivered', 'failed', 'dropped'] as const).map((result) => ({ labels: { notifier: s.name, result }, value: s[result] })),

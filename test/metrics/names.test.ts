@@ -37,8 +37,8 @@ describe('names that collide with Object.prototype are ordinary names', () => {
     monitor.recordRequest({ route: '__proto__', durationMs: 5, status: 200 });
     monitor.recordRequest({ route: 'constructor', durationMs: 5, status: 200 });
     const text = await monitor.metrics();
-    expect(text).toContain('firebreak_requests_total{route="__proto__",outcome="success"} 1');
-    expect(text).toContain('firebreak_requests_total{route="constructor",outcome="success"} 1');
+    expect(text).toContain('firebreak_requests_total{outcome="success",route="__proto__",method=""} 1');
+    expect(text).toContain('firebreak_requests_total{outcome="success",route="constructor",method=""} 1');
   });
 
   it('records caches named like prototype members, and rejects prototype-named results', () => {

@@ -56,17 +56,17 @@ describe('Prometheus exposition', () => {
     monitor.recordRequest({ route: 'GET /health', durationMs: 1, status: 200 });
     const samples = parse(await monitor.metrics());
 
-    const buckets = pick(samples, 'firebreak_request_duration_seconds_bucket', { route: 'GET /search' });
+    const buckets = pick(samples, 'firebreak_request_duration_seconds_bucket', { route: '/search', method: 'GET' });
     expect(buckets.map((b) => b.labels['le'])).toEqual([...BOUNDS_S.map(String), '+Inf']);
     for (const b of buckets) {
       const le = b.labels['le'] === '+Inf' ? Infinity : Number(b.labels['le']);
       expect(b.value, `le=${b.labels['le']}`).toBe(DURATIONS.filter((d) => d / 1000 <= le).length);
     }
-    expect(one(samples, 'firebreak_request_duration_seconds_count', { route: 'GET /search' })).toBe(DURATIONS.length);
+    expect(one(samples, 'firebreak_request_duration_seconds_count', { route: '/search', method: 'GET' })).toBe(DURATIONS.length);
     const sum = DURATIONS.reduce((a, b) => a + b, 0) / 1000;
-    expect(one(samples, 'firebreak_request_duration_seconds_sum', { route: 'GET /search' })).toBeCloseTo(sum, 9);
-    expect(one(samples, 'firebreak_request_duration_seconds_count', { route: 'GET /health' })).toBe(1);
-    expect(one(samples, 'firebreak_request_duration_seconds_bucket', { route: 'GET /health', le: '0.005' })).toBe(1);
+    expect(one(samples, 'firebreak_request_duration_seconds_sum', { route: '/search', method: 'GET' })).toBeCloseTo(sum, 9);
+    expect(one(samples, 'firebreak_request_duration_seconds_count', { route: '/health', method: 'GET' })).toBe(1);
+    expect(one(samples, 'firebreak_request_duration_seconds_bucket', { route: '/health', method: 'GET', le: '0.005' })).toBe(1);
   });
 
   it('uses the configured bucket bounds', async () => {
@@ -93,10 +93,10 @@ describe('Prometheus exposition', () => {
     monitor.recordCache('search', 'error');
     monitor.recordCache('embeddings', 'miss');
     const samples = parse(await monitor.metrics());
-    expect(one(samples, 'firebreak_requests_total', { route: 'GET /search', outcome: 'success' })).toBe(8);
-    expect(one(samples, 'firebreak_requests_total', { route: 'GET /search', outcome: 'failure' })).toBe(1);
-    expect(one(samples, 'firebreak_requests_total', { route: 'POST /index', outcome: 'failure' })).toBe(1);
-    expect(one(samples, 'firebreak_requests_rate_limited_total', { route: 'GET /search' })).toBe(1);
+    expect(one(samples, 'firebreak_requests_total', { route: '/search', method: 'GET', outcome: 'success' })).toBe(8);
+    expect(one(samples, 'firebreak_requests_total', { route: '/search', method: 'GET', outcome: 'failure' })).toBe(1);
+    expect(one(samples, 'firebreak_requests_total', { route: '/index', method: 'POST', outcome: 'failure' })).toBe(1);
+    expect(one(samples, 'firebreak_requests_rate_limited_total', { route: '/search', method: 'GET' })).toBe(1);
     expect(one(samples, 'firebreak_cache_requests_total', { cache: 'search', result: 'hit' })).toBe(2);
     expect(one(samples, 'firebreak_cache_requests_total', { cache: 'search', result: 'miss' })).toBe(1);
     expect(one(samples, 'firebreak_cache_requests_total', { cache: 'search', result: 'error' })).toBe(1);
@@ -135,15 +135,18 @@ describe('Prometheus exposition', () => {
     let changed = 0;
     monitor.on('slo:changed', () => changed++);
     const samples = parse(await monitor.metrics());
-    expect(one(samples, 'firebreak_slo_value', { slo: 'latency-p95', kind: 'latency' })).toBeCloseTo(1000, -1);
-    expect(one(samples, 'firebreak_slo_target', { slo: 'latency-p95' })).toBe(800);
+    expect(one(samples, 'firebreak_slo_value_seconds', { slo: 'latency-p95', kind: 'latency' })).toBeCloseTo(1, 1);
+    expect(one(samples, 'firebreak_slo_target_seconds', { slo: 'latency-p95' })).toBe(0.8);
     expect(one(samples, 'firebreak_slo_status', { slo: 'latency-p95' })).toBe(2); // breach
-    expect(one(samples, 'firebreak_slo_value', { slo: 'availability', kind: 'success-rate' })).toBe(1);
-    expect(one(samples, 'firebreak_slo_target', { slo: 'availability' })).toBe(0.9);
+    expect(one(samples, 'firebreak_slo_good_ratio', { slo: 'availability', kind: 'success-rate' })).toBe(1);
+    expect(one(samples, 'firebreak_slo_target_ratio', { slo: 'availability' })).toBe(0.9);
     expect(one(samples, 'firebreak_slo_status', { slo: 'availability' })).toBe(0); // ok
-    expect(one(samples, 'firebreak_slo_value', { slo: 'cache' })).toBeNaN();
+    // Without data there is no value sample (NaN would poison a cluster's min/max); the status says so.
+    expect(pick(samples, 'firebreak_slo_good_ratio', { slo: 'cache' })).toEqual([]);
+    expect(pick(samples, 'firebreak_slo_value_ratio', { slo: 'cache' })).toEqual([]);
     expect(one(samples, 'firebreak_slo_status', { slo: 'cache' })).toBe(-1); // no data
-    expect(one(samples, 'firebreak_slo_value', { slo: 'memory' })).toBe(0.5);
+    expect(one(samples, 'firebreak_slo_value_ratio', { slo: 'memory' })).toBe(0.5);
+    expect(one(samples, 'firebreak_slo_target_ratio', { slo: 'memory' })).toBe(0.6);
     expect(one(samples, 'firebreak_slo_status', { slo: 'memory' })).toBe(1); // 0.5 ≥ 0.8 × 0.6: warning
     expect(changed).toBe(0);
     expect(monitor.evaluate().transitions.map((t) => t.slo).sort()).toEqual(['availability', 'latency-p95', 'memory']);
@@ -154,8 +157,8 @@ describe('Prometheus exposition', () => {
     const route = 'GET /q?x="a\\b"\nline2 ✓';
     monitor.recordRequest({ route, durationMs: 1, status: 200 });
     const text = await monitor.metrics();
-    expect(text).toContain('route="GET /q?x=\\"a\\\\b\\"\\nline2 ✓"');
-    expect(one(parse(text), 'firebreak_requests_total', { route, outcome: 'success' })).toBe(1);
+    expect(text).toContain('route="/q?x=\\"a\\\\b\\"\\nline2 ✓",method="GET"');
+    expect(one(parse(text), 'firebreak_requests_total', { route: route.slice(4), method: 'GET', outcome: 'success' })).toBe(1);
   });
 });
 

@@ -63,7 +63,7 @@ export function routesSuite(framework: Framework, label: string = framework): vo
       const r = await call(url, '/metrics');
       expect(r.status).toBe(200);
       expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-      expect(r.text).toContain('firebreak_requests_total{route="GET /search",outcome="success"} 1');
+      expect(r.text).toContain('firebreak_requests_total{outcome="success",route="/search",method="GET"} 1');
     });
 
     it('puts /metrics behind the read role when asked', async () => {
