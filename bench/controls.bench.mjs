@@ -5,6 +5,7 @@
 // RateLimiterMemory.consume().
 import { createMonitor } from '../dist/index.js';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { interleave, pairedRatio, table, fmt as units } from './lib.mjs';
 
 let sink = 0;
 
@@ -55,7 +56,7 @@ const fmt = (ns) => `${ns.toFixed(1).padStart(8)} ns`;
 const row = (label, ns, base, baseLabel) =>
   console.log(`  ${label.padEnd(46)} ${fmt(ns)}${base === undefined ? '' : `   ${(ns / base).toFixed(2)}× ${baseLabel}`}`);
 
-export default async function controlsBench() {
+export default async function controlsBench(ctx = { log: console.log, target() {} }) {
   const monitor = createMonitor({ service: 'bench' });
   const N = 5_000_000;
   const keys = Array.from({ length: 1024 }, (_, i) => `user-${i * 7919}`);
@@ -124,6 +125,41 @@ export default async function controlsBench() {
   );
   row('RateLimiterMemory.consume(key), rejected (awaited)', consumeRej);
   row('limiter.check(key), rejected', checkRej, consumeRej, 'rate-limiter-flexible awaited (target ≤ 1×)');
+
+  // Rejected vs allowed, interleaved and paired (issue 14: rejected ≤ 1.5× allowed). Every key is
+  // rejected on every call and, with 1,024 keys against 20 counters, nearly every rejection
+  // replaces the smallest top-offenders counter: the worst case for the heavy-hitter list. The
+  // same with 1,000 counters shows the reject cost does not grow with the list (O(1) offers).
+  const allowL = monitor.rateLimiter('bench-ratio-allow', { maxRequests: 1e9, windowSeconds: 60 });
+  const rej20 = monitor.rateLimiter('bench-ratio-rej20', { maxRequests: 1, windowSeconds: 3600, topOffenders: 20 });
+  const rej1000 = monitor.rateLimiter('bench-ratio-rej1000', { maxRequests: 1, windowSeconds: 3600, topOffenders: 1000 });
+  const manyKeys = Array.from({ length: 4096 }, (_, i) => `client-${i * 7919}`);
+  const loop = (l, mask, ks) => (n) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += l.check(ks[i & mask]).remaining & 1;
+    sink += s;
+  };
+  const r = interleave({
+    allowed: loop(allowL, 1023, keys),
+    'rejected, 20 counters': loop(rej20, 1023, keys),
+    'rejected, 1,000 counters, 4,096 keys': loop(rej1000, 4095, manyKeys),
+  });
+  const ratio20 = pairedRatio(r['rejected, 20 counters'], r.allowed);
+  const ratio1000 = pairedRatio(r['rejected, 1,000 counters, 4,096 keys'], r.allowed);
+  ctx.log('');
+  ctx.log('limiter.check(): rejected vs allowed, interleaved rounds, paired medians');
+  ctx.log(
+    table(
+      ['path', 'ns/check', 'vs allowed (paired)'],
+      [
+        ['allowed', units.ns(r.allowed.nsPerOp), '1.000×'],
+        ['rejected, 20 top-offender counters', units.ns(r['rejected, 20 counters'].nsPerOp), units.ratio(ratio20)],
+        ['rejected, 1,000 counters, 4,096 keys', units.ns(r['rejected, 1,000 counters, 4,096 keys'].nsPerOp), units.ratio(ratio1000)],
+      ],
+    ),
+  );
+  ctx.target('limiter.check() rejected ÷ allowed (20 counters)', { value: ratio20, limit: 1.5, format: units.ratio });
+  ctx.target('limiter.check() rejected ÷ allowed (1,000 counters)', { value: ratio1000, limit: 1.5, format: units.ratio });
 
   monitor.stop();
   if (sink === 42.5) console.log(''); // keeps the work observable
