@@ -53,14 +53,16 @@ function fnv1aPlain(s) {
 }
 
 const fmt = (ns) => `${ns.toFixed(1).padStart(8)} ns`;
+let out = console.log;
 const row = (label, ns, base, baseLabel) =>
-  console.log(`  ${label.padEnd(46)} ${fmt(ns)}${base === undefined ? '' : `   ${(ns / base).toFixed(2)}× ${baseLabel}`}`);
+  out(`  ${label.padEnd(46)} ${fmt(ns)}${base === undefined ? '' : `   ${(ns / base).toFixed(2)}× ${baseLabel}`}`);
 
 export default async function controlsBench(ctx = { log: console.log, target() {} }) {
+  out = ctx.log;
   const monitor = createMonitor({ service: 'bench' });
   const N = 5_000_000;
   const keys = Array.from({ length: 1024 }, (_, i) => `user-${i * 7919}`);
-  console.log('\n## Controls on the hot path');
+  ctx.log('\n## Controls on the hot path');
 
   // Feature flag vs a plain property read; canary vs a plain hash. Each loop is its own
   // function so every call site stays monomorphic (a shared harness would make the later
@@ -162,7 +164,7 @@ export default async function controlsBench(ctx = { log: console.log, target() {
   ctx.target('limiter.check() rejected ÷ allowed (1,000 counters)', { value: ratio1000, limit: 1.5, format: units.ratio });
 
   monitor.stop();
-  if (sink === 42.5) console.log(''); // keeps the work observable
+  if (sink === 42.5) ctx.log(''); // keeps the work observable
 }
 
 // Allow `node bench/controls.bench.mjs` on its own.
