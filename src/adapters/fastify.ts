@@ -81,10 +81,9 @@ export type FirebreakFastifyOptions = OwnOptions & (({ routes?: true } & HttpOpt
 const FASTIFY_REGISTER_KEYS = new Set(['logLevel', 'logSerializers']);
 const OWN_KEYS = new Set(Object.keys(fastifyPluginOptionsSchema.shape));
 
-// The connection's in-flight reply, for abort tracking (undefined: no listener yet).
-const INFLIGHT = Symbol('firebreak.inflight');
-const STARTED = Symbol('firebreak.started');
-type TrackedSocket = Socket & { [INFLIGHT]?: FastifyReply | null; [STARTED]?: number };
+// Abort-tracking slots on a socket, keyed by per-registration symbols: the connection's
+// in-flight reply (undefined: this registration has no listener on it yet) and its start.
+type TrackedSocket = Socket & Record<symbol, FastifyReply | number | null | undefined>;
 /** Series name(s) of one route: one string, or one per method for a multi-method route. */
 type RouteNames = string | Readonly<Record<string, string>>;
 type RouteConfig = { url?: string; method?: string | readonly string[] } & Record<symbol, RouteNames | undefined>;
@@ -224,6 +223,9 @@ const firebreakFastify: FastifyPluginAsync<FirebreakFastifyOptions> = async (app
     const nameOf = routeNamer(app, notFoundRoute, includeMethod);
     // onResponse never runs for a request the client abandoned; record it as 499.
     const trackSockets = opts.recordAborted && app.initialConfig.http2 !== true;
+    // Per registration, so two monitors recording one app each get their listener and slots.
+    const INFLIGHT = Symbol('firebreak.inflight');
+    const STARTED = Symbol('firebreak.started');
     app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
       if (trackSockets) {
         const socket = request.raw.socket as TrackedSocket | null;
@@ -239,12 +241,12 @@ const firebreakFastify: FastifyPluginAsync<FirebreakFastifyOptions> = async (app
       // (Of several pipelined requests in flight when the connection drops, the latest is
       // recorded; clients do not pipeline in practice.)
       const onClose = function (this: TrackedSocket): void {
-        const reply = this[INFLIGHT];
+        const reply = this[INFLIGHT] as FastifyReply | null | undefined;
         if (reply === null || reply === undefined) return;
         this[INFLIGHT] = null;
         if (reply.raw.writableFinished) return; // finished: onResponse records it
         // The monitor's clock, as every duration firebreak measures itself (Fastify's elapsedTime is its own clock).
-        monitor.recordRequest({ route: nameOf(reply.request), durationMs: clock.monotonic() - (this[STARTED] ?? 0), status: ABORTED_STATUS });
+        monitor.recordRequest({ route: nameOf(reply.request), durationMs: clock.monotonic() - ((this[STARTED] as number | undefined) ?? 0), status: ABORTED_STATUS });
       };
       app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
         const socket = request.raw.socket as TrackedSocket | null;

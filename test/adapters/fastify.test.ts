@@ -281,4 +281,34 @@ describe('Fastify plugin: route names and abort tracking cost (issue 14)', () =>
     expect(seen[1]).toEqual({ route: 'GET /slow', status: 499, durationMs: 1_250 });
     expect(seen).toHaveLength(2);
   });
+
+  it('records an abandoned request as 499 in each of two monitors registered on one app', async () => {
+    const clock = new ManualClock();
+    const a = createMonitor({ service: 'api', clock });
+    const b = createMonitor({ service: 'api', clock });
+    const f = Fastify();
+    await f.register(firebreakPlugin, { monitor: a, routes: false });
+    await f.register(firebreakPlugin, { monitor: b, routes: false });
+    let arrived!: () => void;
+    const slowArrived = new Promise<void>((r) => (arrived = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    f.get('/slow', async () => {
+      arrived();
+      await released;
+      return 'late';
+    });
+    const url = await listen(f);
+    const ra = nextRecords(a);
+    const rb = nextRecords(b);
+    const slow = httpRequest(url + '/slow');
+    slow.on('error', () => {});
+    slow.end();
+    await slowArrived;
+    clock.advance(700);
+    slow.destroy();
+    expect((await ra)[0]).toEqual({ route: 'GET /slow', durationMs: 700, status: 499 });
+    expect((await rb)[0]).toEqual({ route: 'GET /slow', durationMs: 700, status: 499 });
+    release();
+  });
 });
