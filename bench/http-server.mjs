@@ -1,6 +1,10 @@
 // One hello-world server for the HTTP bench (bench/http.bench.mjs), in its own
 // process so autocannon and the server do not share an event loop.
-//   node bench/http-server.mjs <express|fastify>-<plain|firebreak|competitor>
+//   node bench/http-server.mjs <express|fastify>-<plain|floor|firebreak|competitor>
+// "floor" is the least any recording can add: an empty middleware (Express) or an
+// empty onResponse hook (Fastify), the framework's own cost of calling one.
+// "before" loads the adapter from FIREBREAK_BENCH_BEFORE (a directory holding an
+// express.js / fastify.js built from an earlier commit), for an A/B of a change.
 // Prints "READY <port>" once listening on 127.0.0.1; answers an IPC "cpu"
 // message with its process.cpuUsage() (µs), so the bench can report CPU time
 // per request, which machine load distorts less than requests per second.
@@ -19,9 +23,12 @@ const [framework, kind] = variant.split('-');
 async function expressApp() {
   const { default: express } = await import('express');
   const app = express();
-  if (kind === 'firebreak') {
-    const { firebreakMiddleware } = await import('../dist/express.js');
+  if (kind === 'firebreak' || kind === 'before') {
+    const from = kind === 'before' ? `${process.env.FIREBREAK_BENCH_BEFORE}/express.js` : '../dist/express.js';
+    const { firebreakMiddleware } = await import(from);
     app.use(firebreakMiddleware(createMonitor({ service: 'bench' }).start()));
+  } else if (kind === 'floor') {
+    app.use((req, res, next) => next());
   } else if (kind === 'competitor') {
     const { default: promBundle } = await import('express-prom-bundle');
     app.use(promBundle({ includeMethod: true, includePath: true }));
@@ -35,9 +42,12 @@ async function expressApp() {
 async function fastifyApp() {
   const { default: Fastify } = await import('fastify');
   const app = Fastify();
-  if (kind === 'firebreak') {
-    const { default: firebreak } = await import('../dist/fastify.js');
+  if (kind === 'firebreak' || kind === 'before') {
+    const from = kind === 'before' ? `${process.env.FIREBREAK_BENCH_BEFORE}/fastify.js` : '../dist/fastify.js';
+    const { default: firebreak } = await import(from);
     await app.register(firebreak, { monitor: createMonitor({ service: 'bench' }).start(), routes: false });
+  } else if (kind === 'floor') {
+    app.addHook('onResponse', (request, reply, done) => done());
   } else if (kind === 'competitor') {
     const client = await import('prom-client');
     const registry = new client.Registry();

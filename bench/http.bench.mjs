@@ -35,10 +35,12 @@ const CONNECTIONS = 32;
 
 const ONLY = process.env.FIREBREAK_BENCH_HTTP_ONLY; // e.g. "express"
 const FRAMEWORKS = [
-  { name: 'express', competitor: 'express-prom-bundle' },
-  { name: 'fastify', competitor: 'prom-client onResponse hook' },
+  { name: 'express', competitor: 'express-prom-bundle', floor: 'empty middleware (floor)' },
+  { name: 'fastify', competitor: 'prom-client onResponse hook', floor: 'empty onResponse hook (floor)' },
 ].filter((f) => ONLY === undefined || f.name === ONLY);
-const KINDS = ['plain', 'firebreak', 'competitor'];
+// "floor": an empty middleware / empty onResponse hook, the framework's own price of any recording.
+// "before": the adapter built from an earlier commit (FIREBREAK_BENCH_BEFORE=dir), for an A/B of a change.
+const KINDS = ['plain', 'floor', ...(process.env.FIREBREAK_BENCH_BEFORE ? ['before'] : []), 'firebreak', 'competitor'];
 
 function startServer(variant) {
   return new Promise((resolve, reject) => {
@@ -106,8 +108,8 @@ async function run(ctx) {
       for (const kind of KINDS) servers[kind] = await startServer(`${fw.name}-${kind}`);
       // Warm-up: JIT and connection set-up, not measured.
       for (const kind of KINDS) await load(servers[kind].url, 0.5);
-      const rps = { plain: [], firebreak: [], competitor: [] };
-      const cpu = { plain: [], firebreak: [], competitor: [] };
+      const rps = Object.fromEntries(KINDS.map((k) => [k, []]));
+      const cpu = Object.fromEntries(KINDS.map((k) => [k, []]));
       for (let round = 0; round < ROUNDS; round++) {
         for (let i = 0; i < KINDS.length; i++) {
           const kind = KINDS[(i + round) % KINDS.length];
@@ -123,17 +125,21 @@ async function run(ctx) {
       // Each round's variants ran back to back: the median of per-round
       // ratios cancels the drift between rounds that medians of req/s keep.
       const paired = (kind) => median(rps[kind].map((v, i) => v / rps.plain[i]));
-      const plainCpu = median(cpu.plain);
-      const rows = [['variant', 'req/s', 'vs plain (paired)', 'CPU µs/req', 'vs plain', 'req/s by round']];
+      // Server CPU per request, paired the same way: the steadier measure on a shared machine.
+      const pairedCpu = (kind) => median(cpu[kind].map((v, i) => v / cpu.plain[i]));
+      const rows = [['variant', 'req/s', 'vs plain (paired)', 'CPU µs/req', 'CPU vs plain (paired)', 'req/s by round']];
       for (const kind of KINDS) {
-        const label = kind === 'competitor' ? fw.competitor : kind;
+        const label = kind === 'competitor' ? fw.competitor : kind === 'floor' ? fw.floor : kind === 'before' ? 'firebreak, before (FIREBREAK_BENCH_BEFORE)' : kind;
         const r = median(rps[kind]);
         const c = median(cpu[kind]);
-        rows.push([`${fw.name} ${label}`, Math.round(r), pct(paired(kind)), c.toFixed(1), pct(c / plainCpu), rps[kind].map((v) => Math.round(v)).join(' ')]);
+        rows.push([`${fw.name} ${label}`, Math.round(r), pct(paired(kind)), c.toFixed(1), pct(pairedCpu(kind)), rps[kind].map((v) => Math.round(v)).join(' ')]);
       }
       ctx.log('');
-      ctx.log(pad(rows));
+      if (ctx.table) ctx.table(`${fw.name}: req/s and server CPU per request`, rows[0], rows.slice(1));
+      else ctx.log(pad(rows));
       ctx.target(`${fw.name}: firebreak req/s vs plain (paired)`, { value: paired('firebreak'), limit: 0.95, better: 'higher', format: pct });
+      ctx.target(`${fw.name}: firebreak extra server CPU per request (paired)`, { value: pairedCpu('firebreak') - 1, limit: 0.05, format: pct });
+      ctx.log(`${fw.name}: firebreak's server CPU per request beyond the floor (paired per round): ${pct(median(cpu.firebreak.map((v, i) => v / cpu.floor[i])) - 1)}`);
     } finally {
       for (const s of Object.values(servers)) s.child.kill();
     }
