@@ -350,3 +350,55 @@ export function mergeAndRead(monitor: Monitor, snapshots: readonly WindowSnapsho
   const slos = resolveSlos(monitor.options.preset, monitor.options.slos);
   return { merged, stats: readMerged(merged.store, slos, monitor.options.minSamples, now) };
 }
+
+/**
+ * The fleet's window as one replica reads it: {@link MergedStats} plus which
+ * replicas it covers. What `fleet.windows.stats()` and `GET /stats/fleet`
+ * answer.
+ *
+ * @example
+ * ```ts
+ * const s: FleetWindowStats = await fleet.windows.stats();
+ * if (s.replicas.stale.length > 0) console.warn('fleet stats leave out', s.replicas.stale.map((r) => r.replica));
+ * ```
+ */
+export interface FleetWindowStats extends MergedStats {
+  service: string;
+  /** The replica that read and merged the snapshots. */
+  readBy: string;
+  replicas: {
+    /** Replicas whose window is in the figures. */
+    merged: string[];
+    /** Replicas that published nothing for 2 periods (or more): left out. `silentForMs` is by Redis time. */
+    stale: { replica: string; silentForMs: number }[];
+    /** Snapshots left out for another reason (another window or layout, corrupt, too large). */
+    excluded: { replica: string; reason: SnapshotExclusion | 'too-large'; detail: string }[];
+  };
+  /** Route slots dropped because they lie after the reader's time (clock skew between replicas). */
+  futureSlots: number;
+  /** Routes folded into `__other__`: the fleet has more distinct routes than `maxRoutes`. */
+  foldedRoutes: number;
+}
+
+/** What the HTTP surface needs of an attached fleet: read the fleet's window. */
+export interface FleetWindowsReader {
+  stats(): Promise<FleetWindowStats>;
+}
+
+const readers = new WeakMap<Monitor, FleetWindowsReader>();
+
+/**
+ * Makes `reader` answer `GET /stats/fleet` for `monitor` (the Redis fleet
+ * does this; the HTTP layer never imports Redis). Returns the detach function.
+ */
+export function attachFleetWindows(monitor: Monitor, reader: FleetWindowsReader): () => void {
+  readers.set(monitor, reader);
+  return () => {
+    if (readers.get(monitor) === reader) readers.delete(monitor);
+  };
+}
+
+/** The fleet reader attached to `monitor`, if any. */
+export function fleetWindowsOf(monitor: Monitor): FleetWindowsReader | undefined {
+  return readers.get(monitor);
+}
