@@ -49,10 +49,14 @@ export interface WindowSnapshot {
   slots: number;
   /** Histogram layout `[minMs, maxMs, relativeError]`: only equal layouts merge. */
   layout: [number, number, number];
-  /** Per route: its non-empty slots, oldest first. */
-  routes: Record<string, EncodedRouteSlot[]>;
-  /** Per cache: `[slot, hits, misses, errors]` of its non-empty slots. */
-  caches: Record<string, number[][]>;
+  /**
+   * Per route with traffic in the window: `[route, its non-empty slots, oldest
+   * first]`. Pairs, not an object: a route named `__proto__` survives JSON
+   * parsing and validation.
+   */
+  routes: [string, EncodedRouteSlot[]][];
+  /** Per cache with lookups in the window: `[cache, [slot, hits, misses, errors] of its non-empty slots]`. */
+  caches: [string, number[][]][];
 }
 
 const finite = z.number().finite();
@@ -67,8 +71,8 @@ export const windowSnapshotSchema = z.strictObject({
   slotMs: z.number().int().positive(),
   slots: z.number().int().positive().max(360),
   layout: z.tuple([finite, finite, finite]),
-  routes: z.record(nameKey, z.array(z.tuple([z.number().int(), count, count, count, z.number().nonnegative().finite(), z.string().max(8192)])).max(360)),
-  caches: z.record(nameKey, z.array(z.array(z.number().finite()).max(8)).max(360)),
+  routes: z.array(z.tuple([nameKey, z.array(z.tuple([z.number().int(), count, count, count, z.number().nonnegative().finite(), z.string().max(8192)])).max(360)])).max(100_000),
+  caches: z.array(z.tuple([nameKey, z.array(z.array(z.number().finite()).max(8)).max(360)])).max(100_000),
 });
 
 /** Appends `n` (a non-negative integer below 2^53) as a LEB128 varint. */
@@ -144,16 +148,16 @@ export function decodeBuckets(text: string, maxBucket: number): number[] {
 export function takeSnapshot(monitor: Monitor, replica: string): WindowSnapshot {
   const store = monitor.store;
   const now = monitor.clock.now();
-  const routes = Object.create(null) as Record<string, EncodedRouteSlot[]>;
+  const routes: WindowSnapshot['routes'] = [];
   for (const [name, s] of store.routes) {
     const rows = s.slotRows(now);
     if (rows.length === 0) continue;
-    routes[name] = rows.map((r) => [r.slot, r.requests, r.failures, r.rateLimited, r.maxMs, encodeBuckets(r.buckets)]);
+    routes.push([name, rows.map((r) => [r.slot, r.requests, r.failures, r.rateLimited, r.maxMs, encodeBuckets(r.buckets)])]);
   }
-  const caches = Object.create(null) as Record<string, number[][]>;
+  const caches: WindowSnapshot['caches'] = [];
   for (const [name, c] of store.caches) {
     const rows = c.ring.slotCounts(now);
-    if (rows.length > 0) caches[name] = rows;
+    if (rows.length > 0) caches.push([name, rows]);
   }
   const l = store.layout;
   return { v: SNAPSHOT_VERSION, service: monitor.service, replica, at: now, slotMs: store.slotMs, slots: store.slots, layout: [l.minMs, l.maxMs, l.relativeError], routes, caches };
@@ -210,8 +214,8 @@ export function mergeSnapshots(monitor: Monitor, snapshots: readonly WindowSnaps
     const decoded: [string, WindowSlotRow][] = [];
     let future = 0;
     try {
-      for (const name of Object.keys(snap.routes)) {
-        for (const r of snap.routes[name]!) {
+      for (const [name, slots] of snap.routes) {
+        for (const r of slots) {
           if (r[0] < oldest) continue;
           if (r[0] > nowSlot) {
             future++;
@@ -231,10 +235,10 @@ export function mergeSnapshots(monitor: Monitor, snapshots: readonly WindowSnaps
       if (bySlot === undefined) routeRows.set(name, (bySlot = new Map()));
       addRow(bySlot, row);
     }
-    for (const name of Object.keys(snap.caches)) {
+    for (const [name, slots] of snap.caches) {
       let bySlot = cacheRows.get(name);
       if (bySlot === undefined) cacheRows.set(name, (bySlot = new Map()));
-      for (const r of snap.caches[name]!) {
+      for (const r of slots) {
         if (r.length !== 4) continue;
         const have = bySlot.get(r[0]!);
         if (have === undefined) bySlot.set(r[0]!, [...r]);

@@ -116,6 +116,20 @@ describe('window snapshots merge exactly', () => {
     expect(stats.overall.requests).toBe(1);
   });
 
+  it('keeps a route named __proto__ and a cache named constructor through the wire', () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const a = monitorOn(clock);
+    const b = monitorOn(clock);
+    a.recordRequest({ route: '__proto__', durationMs: 5, status: 200 });
+    b.recordRequest({ route: '__proto__', durationMs: 7, status: 500 });
+    b.recordCache('constructor', 'hit');
+    const { stats } = mergeAndRead(a, [viaWire(takeSnapshot(a, 'a')), viaWire(takeSnapshot(b, 'b'))], clock.now());
+    expect(Object.keys(stats.routes)).toEqual(['__proto__']);
+    expect(stats.routes['__proto__']).toMatchObject({ requests: 2, failures: 1 });
+    expect(stats.caches['constructor']).toMatchObject({ hits: 1 });
+    expect(Object.getPrototypeOf(stats.routes)).toBeNull();
+  });
+
   it('drops slots that left the window at the reader\'s time', () => {
     const clock = new ManualClock(1_700_000_000_000);
     const a = monitorOn(clock);
