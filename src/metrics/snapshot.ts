@@ -267,7 +267,8 @@ export function mergeSnapshots(monitor: Monitor, snapshots: readonly WindowSnaps
 function addRow(bySlot: Map<number, WindowSlotRow>, row: WindowSlotRow): void {
   const have = bySlot.get(row.slot);
   if (have === undefined) {
-    bySlot.set(row.slot, { ...row, buckets: [...row.buckets] });
+    // Rows are decoded per merge and owned here: kept as they are, summed into in place.
+    bySlot.set(row.slot, row);
     return;
   }
   have.requests += row.requests;

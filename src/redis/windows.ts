@@ -131,7 +131,9 @@ const READ = `
 local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local members = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', ms - tonumber(ARGV[1]), 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
-return {ms, members}`;
+local sizes = {}
+for i = 1, #members, 2 do sizes[#sizes + 1] = redis.call('STRLEN', ARGV[3] .. members[i]) end
+return {ms, members, sizes}`;
 
 // KEYS: burn key of this replica, burn index. ARGV: state, ttl, replica, burn key prefix, max kept.
 const SAVE_BURN = `
@@ -329,9 +331,10 @@ export function fleetWindows(ctx: FleetContext, options: z.output<typeof windows
   };
 
   const read = async (): Promise<{ snapshots: WindowSnapshot[]; replicas: FleetWindowStats['replicas'] }> => {
-    const [redisNow, flat] = (await withTimeout(redis.eval(READ, 1, indexKey, snapTtlMs, options.maxReplicas), options.timeoutMs, 'read fleet windows')) as [
+    const [redisNow, flat, sizes] = (await withTimeout(redis.eval(READ, 1, indexKey, snapTtlMs, options.maxReplicas, snapPrefix), options.timeoutMs, 'read fleet windows')) as [
       number,
       string[],
+      number[],
     ];
     const replicas: FleetWindowStats['replicas'] = { merged: [], stale: [], excluded: [] };
     const fresh: string[] = [];
@@ -340,6 +343,8 @@ export function fleetWindows(ctx: FleetContext, options: z.output<typeof windows
       if (name === ctx.replica) continue; // read live below
       const silentForMs = Math.max(0, redisNow - Number(flat[i + 1]));
       if (silentForMs > staleAfterMs) replicas.stale.push({ replica: name, silentForMs });
+      // Sized before it is fetched: a read holds at most maxReplicas × maxSnapshotBytes.
+      else if ((sizes[i / 2] ?? 0) > options.maxSnapshotBytes) replicas.excluded.push({ replica: name, reason: 'too-large', detail: `snapshot over maxSnapshotBytes (${options.maxSnapshotBytes})` });
       else fresh.push(name);
     }
     const snapshots: WindowSnapshot[] = [takeSnapshot(monitor, ctx.replica)];

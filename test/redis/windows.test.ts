@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, createMonitor, type Monitor, type MonitorOptions, type SloInput } from '../../src/index.js';
@@ -34,6 +35,18 @@ afterEach(async () => {
   }
   await Promise.all(monitors.splice(0).map((m) => m.close()));
 });
+
+/** One GET against `monitor`'s admin routes on a real loopback server, closed afterwards. */
+async function call(monitor: Monitor, path: string): Promise<{ status: number; json: Record<string, any> }> {
+  const srv = createServer(createHandler(monitor, { auth: 'none' }));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(srv.address() as { port: number }).port}${path}`);
+    return { status: res.status, json: (await res.json()) as Record<string, any> };
+  } finally {
+    await new Promise((r) => srv.close(r));
+  }
+}
 
 let service = 0;
 function newMonitor(clock: ManualClock, name: string, extra: Partial<MonitorOptions> = {}): Monitor {
@@ -126,17 +139,6 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('fleet windows (skipped: 
     a!.monitor.recordRequest({ route: 'GET /item', durationMs: 10, status: 200 });
     b!.monitor.recordRequest({ route: 'GET /item', durationMs: 30, status: 500 });
     await Promise.all([a!.fleet.windows.publish(), b!.fleet.windows.publish()]);
-    const { createServer } = await import('node:http');
-    const call = async (monitor: Monitor, path: string) => {
-      const srv = createServer(createHandler(monitor, { auth: 'none' }));
-      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-      try {
-        const res = await fetch(`http://127.0.0.1:${(srv.address() as { port: number }).port}${path}`);
-        return { status: res.status, json: (await res.json()) as Record<string, any> };
-      } finally {
-        await new Promise((r) => srv.close(r));
-      }
-    };
     const res = await call(b!.monitor, '/stats/fleet');
     expect(res.status).toBe(200);
     expect(res.json['overall']).toMatchObject({ requests: 2, failures: 1, successRate: 0.5 });
@@ -145,6 +147,22 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('fleet windows (skipped: 
     const none = await call(lone, '/stats/fleet');
     expect(none.status).toBe(404);
     expect(none.json['error'].code).toBe('NOT_FOUND');
+  });
+
+  it('a snapshot over maxSnapshotBytes is not published; readers list the replica as too-large', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
+    const name = `big-${++service}`;
+    const a = join(newMonitor(clock, name), 'a');
+    const b = join(newMonitor(clock, name), 'b', { maxSnapshotBytes: 1_024 });
+    await Promise.all([a.fleet.ready, b.fleet.ready]);
+    for (let i = 0; i < 50; i++) b.monitor.recordRequest({ route: `GET /r${i}`, durationMs: 1 + i, status: 200 });
+    a.monitor.recordRequest({ route: 'GET /item', durationMs: 5, status: 200 });
+    expect(await b.fleet.windows.publish()).toBe(true); // the marker went out
+    expect(b.fleet.stats().parts['windows']).toMatchObject({ tooLarge: 1 });
+    const s = await a.fleet.windows.stats();
+    expect(s.replicas.excluded).toEqual([expect.objectContaining({ replica: 'b', reason: 'too-large' })]);
+    expect(s.replicas.merged).toEqual(['a']);
+    expect(s.overall.requests).toBe(1);
   });
 
   it('reports FLEET_UNAVAILABLE (never hangs) when Redis is gone, and the HTTP route answers 503', async () => {
@@ -157,7 +175,10 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('fleet windows (skipped: 
       await fleet.ready;
       await expect(fleet.windows.stats()).rejects.toMatchObject({ code: 'FLEET_UNAVAILABLE' });
       expect(await fleet.windows.publish()).toBe(false);
-      expect(fleet.stats().parts['windows']).toMatchObject({ publishErrors: expect.any(Number) });
+      expect((fleet.stats().parts['windows'] as { publishErrors: number }).publishErrors).toBeGreaterThan(0);
+      const res = await call(monitor, '/stats/fleet');
+      expect(res.status).toBe(503);
+      expect(res.json['error']).toMatchObject({ code: 'NOT_READY', details: { code: 'FLEET_UNAVAILABLE' } });
     } finally {
       await fleet.close();
       redis.disconnect();
