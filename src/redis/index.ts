@@ -45,7 +45,7 @@ const fleetOptionsSchema = z.strictObject({
   /** How long `ready` (and `/health/ready`) wait for the first sync. */
   syncTimeoutMs: z.number().int().min(1).max(600_000).default(5_000),
   /** Fleet-wide windows and SLOs, and burn-rate counters kept across restarts (docs/fleet.md, "Fleet-wide SLOs in process"). */
-  windows: windowsOptionsSchema.default({ maxSnapshotBytes: 4 * 1024 * 1024, maxReplicas: 256, timeoutMs: 2_000, burnState: true }),
+  windows: windowsOptionsSchema.prefault({}),
 });
 
 /**
