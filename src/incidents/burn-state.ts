@@ -6,7 +6,8 @@ import { FirebreakError } from '../errors.js';
 import { BURN_STATE_FORMAT, BURN_STATE_VERSION, type BurnRateState, type BurnRateTracker } from './burn-rate.js';
 
 const finite = z.number().finite();
-const stateSchema = z.strictObject({
+/** Schema of a burn-rate state (file or fleet copy): what {@link BurnRateTracker.exportState} writes. */
+export const burnStateSchema = z.strictObject({
   format: z.literal(BURN_STATE_FORMAT),
   version: z.literal(BURN_STATE_VERSION),
   savedAt: finite,
@@ -122,7 +123,7 @@ export class BurnStateFile {
     } catch {
       return this.fail('BURN_STATE_INVALID', `burn-rate state ${this.path} ignored: not JSON (corrupt or not a firebreak state file)`);
     }
-    const r = stateSchema.safeParse(parsed);
+    const r = burnStateSchema.safeParse(parsed);
     if (!r.success) {
       const issue = r.error.issues[0];
       const where = issue === undefined ? '' : ` (${issue.path.join('.') || 'file'}: ${issue.message})`;

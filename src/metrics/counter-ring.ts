@@ -185,12 +185,19 @@ export class CounterRing {
 
   /**
    * Puts {@link CounterRing.slotCounts} rows back into a ring that has
-   * counted nothing yet (returns false otherwise, changing nothing). Rows
+   * counted nothing yet, read or not (returns false otherwise, changing nothing). Rows
    * outside the ring at `now` (older than it, or after `now`'s slot) and rows
    * of another width are skipped.
    */
   restoreSlots(rows: readonly (readonly number[])[], now: number): boolean {
-    if (this.head >= 0) return false;
+    if (this.head >= 0) {
+      // A read moves the head without counting anything: such a ring is still empty and may be restored.
+      if (this.cells.some((c) => c !== 0) || this.base.some((c) => c !== 0)) return false;
+      this.head = -1;
+      this.headIndex = 0;
+      this.headBase = 0;
+      this.headEnd = -Infinity;
+    }
     const nowSlot = Math.floor(now / this.slotMs);
     const kept = rows
       .filter((r) => r.length === this.fields + 1 && r[0]! > nowSlot - this.slots && r[0]! <= nowSlot)

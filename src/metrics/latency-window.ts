@@ -28,6 +28,20 @@ export interface CumulativeTotals {
 const U16_WRAP = 65_536;
 
 /**
+ * One slot of a window as a fleet snapshot carries it: the absolute slot
+ * number, the counter fields, the largest value and the non-zero log-bucket
+ * counts as flat `[bucket, count, bucket, count, …]` pairs.
+ */
+export interface WindowSlotRow {
+  slot: number;
+  requests: number;
+  failures: number;
+  rateLimited: number;
+  maxMs: number;
+  buckets: number[];
+}
+
+/**
  * One request series (a route, or `__other__`): a rolling window of latency
  * histograms and outcome counters, plus cumulative twins for Prometheus.
  *
@@ -266,6 +280,67 @@ export class LatencyWindow {
     const [p50, p90, p95, p99] = this.quantiles([0.5, 0.9, 0.95, 0.99]);
     const n = this.total(REQUESTS);
     return { p50: p50 ?? null, p90: p90 ?? null, p95: p95 ?? null, p99: p99 ?? null, max: n > 0 ? this.max() : null };
+  }
+
+  /**
+   * The slots of the window ending at `now` that counted something, oldest
+   * first: what a fleet snapshot publishes (src/metrics/snapshot.ts). Each
+   * row carries the absolute slot number (time / slotMs), so snapshots of
+   * several processes line up slot by slot and merge exactly.
+   */
+  slotRows(now: number): WindowSlotRow[] {
+    this.advance(now);
+    const rows: WindowSlotRow[] = [];
+    if (this.head < 0) return rows;
+    const size = this.layout.size;
+    for (let k = this.head - this.slots + 1; k <= this.head; k++) {
+      if (k < 0) continue;
+      const idx = k % this.slots;
+      const cb = this.countsOff + idx * FIELDS;
+      const requests = this.u32[cb + REQUESTS]!;
+      if (requests === 0) continue;
+      const base = idx * size;
+      const buckets: number[] = [];
+      for (let b = 0; b < size; b++) {
+        let c = this.ring[base + b]!;
+        const wraps = this.carry?.get(base + b);
+        if (wraps !== undefined) c += wraps * U16_WRAP;
+        if (c !== 0) buckets.push(b, c);
+      }
+      rows.push({ slot: k, requests, failures: this.u32[cb + FAILURES]!, rateLimited: this.u32[cb + RATE_LIMITED]!, maxMs: this.cells[this.maxOff + idx]!, buckets });
+    }
+    return rows;
+  }
+
+  /**
+   * Adds one {@link LatencyWindow.slotRows} row (counts of any number of
+   * processes for that slot) into this window. Rows must come in ascending
+   * slot order and not before the head (a row older than the head is
+   * refused, returning false): the fleet builds a fresh window per read.
+   */
+  addSlotRow(row: WindowSlotRow): boolean {
+    if (row.slot < this.head) return false;
+    this.advance(row.slot * this.slotMs);
+    const ring = this.ring;
+    const buckets = row.buckets;
+    for (let i = 0; i + 1 < buckets.length; i += 2) {
+      const b = buckets[i]!;
+      if (b < 0 || b >= this.layout.size) continue;
+      const cell = this.headBase + b;
+      const sum = ring[cell]! + buckets[i + 1]!;
+      ring[cell] = sum % U16_WRAP;
+      const wraps = Math.floor(sum / U16_WRAP);
+      if (wraps > 0) {
+        this.carry ??= new Map();
+        this.carry.set(cell, (this.carry.get(cell) ?? 0) + wraps);
+      }
+    }
+    const counts = this.u32;
+    counts[this.countBase + REQUESTS]! += row.requests;
+    counts[this.countBase + FAILURES]! += row.failures;
+    counts[this.countBase + RATE_LIMITED]! += row.rateLimited;
+    if (row.maxMs > this.cells[this.maxCell]!) this.cells[this.maxCell] = row.maxMs;
+    return true;
   }
 
   /** Bytes held by this series' buffer (the store's scratch and the layout's tables excluded). */

@@ -22,8 +22,13 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Monitor } from '../monitor.js';
 import type { FleetContext, FleetPart } from './context.js';
+import { fleetWindows, windowsOptionsSchema, type FleetWindows } from './windows.js';
 
 export type { FleetContext, FleetPart } from './context.js';
+export type { FleetWindows, FleetWindowStats, FleetEvaluation, WindowsOptions, WindowsPartStats } from './windows.js';
+// The snapshot format, for a transport other than Redis (and the bench).
+export { takeSnapshot, mergeAndRead, encodeBuckets, decodeBuckets, windowSnapshotSchema, SNAPSHOT_VERSION } from '../metrics/snapshot.js';
+export type { WindowSnapshot, EncodedRouteSlot, MergedWindow, MergedStats, SnapshotExclusion } from '../metrics/snapshot.js';
 
 const fleetOptionsSchema = z.strictObject({
   /** An ioredis client (`new Redis(url)`); the fleet duplicates it for pub/sub and never closes it. */
@@ -39,6 +44,8 @@ const fleetOptionsSchema = z.strictObject({
   reconcileEveryMs: z.number().int().min(100).max(3_600_000).default(5_000),
   /** How long `ready` (and `/health/ready`) wait for the first sync. */
   syncTimeoutMs: z.number().int().min(1).max(600_000).default(5_000),
+  /** Fleet-wide windows and SLOs, and burn-rate counters kept across restarts (docs/fleet.md, "Fleet-wide SLOs in process"). */
+  windows: windowsOptionsSchema.prefault({}),
 });
 
 /**
@@ -78,6 +85,8 @@ export interface Fleet {
   readonly ready: Promise<void>;
   /** The fleet's state as this replica sees it. */
   stats(): FleetStats;
+  /** The fleet's merged window: stats and SLOs of every replica's traffic. */
+  readonly windows: FleetWindows;
   /** Leaves the fleet: unsubscribes, stops timers and closes the subscriber connection (not `redis`). */
   close(): Promise<void>;
 }
@@ -107,7 +116,8 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
     syncTimeoutMs: opts.syncTimeoutMs,
   };
   // Each part of the fleet, in start order (add new parts here).
-  const parts: FleetPart[] = [];
+  const windows = fleetWindows(ctx, opts.windows);
+  const parts: FleetPart[] = [windows.part];
 
   let synced = false;
   let timedOut = false;
@@ -133,6 +143,7 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
   return {
     replica: ctx.replica,
     ready,
+    windows: windows.api,
     stats: () => ({
       replica: ctx.replica,
       synced,

@@ -95,4 +95,21 @@ describe('CounterRing', () => {
     const [at5m] = ring.exactSums(t0 + 60_000 + 300_000, 0, [300_000]);
     expect(at5m).toBe(0);
   });
+
+  it('restores saved slots into a ring that was read but never counted, and refuses one that counted', () => {
+    const saved = new CounterRing(60_000, 10, 2);
+    const t0 = 6_000_000;
+    saved.add(t0, 0, 5);
+    saved.add(t0 + 60_000, 1, 2);
+    const rows = saved.slotCounts(t0 + 90_000);
+    const read = new CounterRing(60_000, 10, 2);
+    expect(read.total(t0 + 120_000, 0)).toBe(0); // a read moves the head
+    expect(read.restoreSlots(rows, t0 + 120_000)).toBe(true);
+    expect(read.total(t0 + 120_000, 0)).toBe(5);
+    expect(read.total(t0 + 120_000, 1)).toBe(2);
+    const counted = new CounterRing(60_000, 10, 2);
+    counted.add(t0 + 120_000, 0, 1);
+    expect(counted.restoreSlots(rows, t0 + 120_000)).toBe(false);
+    expect(counted.total(t0 + 120_000, 0)).toBe(1);
+  });
 });

@@ -7,6 +7,7 @@ import { checkParsed } from '../body.js';
 import { HttpError } from '../errors.js';
 import type { StatsSectionFn } from '../options.js';
 import { defineRoute, type AnyRoute } from '../route.js';
+import { fleetWindowsOf } from '../../metrics/snapshot.js';
 
 const RANK: Record<SloStatus, number> = { 'no-data': 0, ok: 1, warning: 2, breach: 3 };
 
@@ -81,7 +82,7 @@ function sectionJson(name: string, value: unknown, maxBytes: number): string {
   return text;
 }
 
-/** `GET /stats/slo`, `/stats/metrics`, `/stats/cache` and `/stats/rate-limit`. */
+/** `GET /stats/slo`, `/stats/metrics`, `/stats/cache`, `/stats/rate-limit` and `/stats/fleet`. */
 export const statsRoutes: AnyRoute[] = [
   defineRoute({
     method: 'GET',
@@ -133,6 +134,24 @@ export const statsRoutes: AnyRoute[] = [
           rateLimitedByRoute,
         },
       };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/stats/fleet',
+    access: 'read',
+    summary: "With a fleet attached: every replica's window merged (overall, routes, caches, request and cache SLOs), and which replicas are in it",
+    handler: async (ctx) => {
+      const reader = fleetWindowsOf(ctx.monitor);
+      // No fleet: a host section named `fleet` still answers here.
+      if (reader === undefined) return statsSectionRoute.handler({ ...ctx, params: { section: 'fleet' } });
+      let stats;
+      try {
+        stats = await reader.stats();
+      } catch (err) {
+        throw new HttpError('NOT_READY', `fleet windows unavailable: ${errorMessage(err)}`, { code: isFirebreakError(err) ? err.code : 'FLEET_UNAVAILABLE' });
+      }
+      return { json: { ...stats, status: worstStatus(stats.slos) } };
     },
   }),
 ];
