@@ -27,8 +27,8 @@ import { fleetWindows, windowsOptionsSchema, type FleetWindows } from './windows
 export type { FleetContext, FleetPart } from './context.js';
 export type { FleetWindows, FleetWindowStats, FleetEvaluation, WindowsOptions, WindowsPartStats } from './windows.js';
 // The snapshot format, for a transport other than Redis (and the bench).
-export { takeSnapshot, mergeAndRead, encodeBuckets, decodeBuckets, windowSnapshotSchema, SNAPSHOT_VERSION } from '../metrics/snapshot.js';
-export type { WindowSnapshot, EncodedRouteSlot, MergedWindow, MergedStats, SnapshotExclusion } from '../metrics/snapshot.js';
+export { takeSnapshot, mergeAndRead, encodeBuckets, decodeBuckets, windowSnapshotSchema, SNAPSHOT_VERSION } from '../fleet/snapshot.js';
+export type { WindowSnapshot, EncodedRouteSlot, MergedWindow, MergedStats, SnapshotExclusion } from '../fleet/snapshot.js';
 
 const fleetOptionsSchema = z.strictObject({
   /** An ioredis client (`new Redis(url)`); the fleet duplicates it for pub/sub and never closes it. */

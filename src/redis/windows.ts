@@ -26,12 +26,12 @@ import {
   windowSnapshotSchema,
   type FleetWindowStats,
   type WindowSnapshot,
-} from '../metrics/snapshot.js';
+} from '../fleet/snapshot.js';
 import type { Monitor } from '../monitor.js';
 import type { SloResult, SloStatus } from '../slo/evaluate.js';
 import { key, type FleetContext, type FleetPart } from './context.js';
 
-export type { FleetWindowStats } from '../metrics/snapshot.js';
+export type { FleetWindowStats } from '../fleet/snapshot.js';
 
 /** Schema of `redisFleet(monitor, { windows })`. */
 export const windowsOptionsSchema = z.strictObject({

@@ -9,7 +9,7 @@ import {
   takeSnapshot,
   windowSnapshotSchema,
   type WindowSnapshot,
-} from '../../src/metrics/snapshot.js';
+} from '../../src/fleet/snapshot.js';
 
 const SLOS: SloInput[] = [
   { name: 'p95', kind: 'latency', quantile: 0.95, thresholdMs: 200, absentAfterMs: false },

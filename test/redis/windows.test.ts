@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, createMonitor, type Monitor, type MonitorOptions, type SloInput } from '../../src/index.js';
 import { redisFleet, type Fleet } from '../../src/redis/index.js';
-import { createHandler } from '../../src/http/index.js';
+import { createHandler } from '../../src/adapters/http.js';
 import { ManualClock, Prng } from '../../src/testing/index.js';
 import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis-server.js';
 

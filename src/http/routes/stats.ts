@@ -7,7 +7,7 @@ import { checkParsed } from '../body.js';
 import { HttpError } from '../errors.js';
 import type { StatsSectionFn } from '../options.js';
 import { defineRoute, type AnyRoute } from '../route.js';
-import { fleetWindowsOf } from '../../metrics/snapshot.js';
+import { fleetWindowsOf } from '../../fleet/snapshot.js';
 
 const RANK: Record<SloStatus, number> = { 'no-data': 0, ok: 1, warning: 2, breach: 3 };
 

@@ -13,11 +13,11 @@
  * @packageDocumentation
  */
 import { z } from 'zod';
-import { resolveSlos, type SloConfig } from '../config.js';
+import { resolveSlos, type SloConfig } from '../slo/schema.js';
 import { SloEvaluator, type SloResult } from '../slo/evaluate.js';
-import type { ResourceProbes } from './process.js';
-import { SeriesStore, OTHER, type CacheStats, type RouteStats } from './series-store.js';
-import type { WindowSlotRow } from './latency-window.js';
+import type { ResourceProbes } from '../metrics/process.js';
+import { SeriesStore, OTHER, type CacheStats, type RouteStats } from '../metrics/series-store.js';
+import type { WindowSlotRow } from '../metrics/latency-window.js';
 import type { Monitor } from '../monitor.js';
 
 /** Version of the snapshot format; a reader leaves out snapshots of another version. */
