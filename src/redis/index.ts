@@ -22,8 +22,10 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Monitor } from '../monitor.js';
 import type { FleetContext, FleetPart } from './context.js';
+import { incidentFleetOptionsSchema, incidentsPart } from './incidents.js';
 
 export type { FleetContext, FleetPart } from './context.js';
+export type { IncidentFleetOptions } from './incidents.js';
 
 const fleetOptionsSchema = z.strictObject({
   /** An ioredis client (`new Redis(url)`); the fleet duplicates it for pub/sub and never closes it. */
@@ -39,6 +41,8 @@ const fleetOptionsSchema = z.strictObject({
   reconcileEveryMs: z.number().int().min(100).max(3_600_000).default(5_000),
   /** How long `ready` (and `/health/ready`) wait for the first sync. */
   syncTimeoutMs: z.number().int().min(1).max(600_000).default(5_000),
+  /** One incident per cause: lease, page hold while Redis is away, bounds (see docs/fleet.md). */
+  incidents: incidentFleetOptionsSchema.optional(),
 });
 
 /**
@@ -108,6 +112,7 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
   };
   // Each part of the fleet, in start order (add new parts here).
   const parts: FleetPart[] = [];
+  parts.push(incidentsPart(ctx, opts.incidents));
 
   let synced = false;
   let timedOut = false;
