@@ -266,9 +266,14 @@ export class IncidentManager {
     return { incident: this.commit(inc, 'unsuppressed'), page };
   }
 
-  /** @internal Registers a change listener (log, notifiers, events). */
-  onChange(fn: ChangeListener): void {
-    this.listeners.push(fn);
+  /**
+   * @internal Registers a change listener (log, notifiers, events). `first`
+   * runs it before the others: the fleet must know of an incident before its
+   * notification is dispatched and its remediation considered.
+   */
+  onChange(fn: ChangeListener, first = false): void {
+    if (first) this.listeners.unshift(fn);
+    else this.listeners.push(fn);
   }
 
   /**

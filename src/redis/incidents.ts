@@ -292,6 +292,8 @@ class IncidentsPart implements FleetPart {
     errors: 0,
   };
   private lastError: string | undefined;
+  /** Notifications waiting for the lease decision or the sent-set answer. */
+  private dispatching = 0;
   private closed = false;
   private renewTimer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -318,7 +320,7 @@ class IncidentsPart implements FleetPart {
 
   async start(): Promise<void> {
     const hooks = this.ctx.monitor.fleetIncidentHooks();
-    this.manager.onChange((change, incident) => this.changed(change, incident));
+    this.manager.onChange((change, incident) => this.changed(change, incident), true);
     this.manager.setAuthority((inc) => this.mayAuto(inc));
     hooks.system.setDispatcher((event, incident, at, _change, send) => this.dispatch(event, incident, at, send));
     hooks.setRemediationGate((inc) => this.mayRemediate(inc));
@@ -336,7 +338,7 @@ class IncidentsPart implements FleetPart {
   }
 
   stats(): Record<string, unknown> {
-    const s: Record<string, unknown> = { ...this.counts, known: this.versions.size, owned: this.owned.size, pendingClaims: this.pending.size };
+    const s: Record<string, unknown> = { ...this.counts, dispatching: this.dispatching, known: this.versions.size, owned: this.owned.size, pendingClaims: this.pending.size };
     if (this.lastError !== undefined) s['lastError'] = this.lastError;
     return s;
   }
@@ -398,9 +400,7 @@ class IncidentsPart implements FleetPart {
   private changed(change: IncidentChange, inc: Incident): void {
     if (this.closed) return;
     if (change === 'opened' || change === 'reopened') {
-      const p = this.claim(inc, change);
-      this.pending.set(inc.id, p);
-      void p.finally(() => this.pending.delete(inc.id));
+      this.pending.set(inc.id, this.claim(inc, change));
       return;
     }
     this.enqueue(inc.id, change);
@@ -481,8 +481,9 @@ class IncidentsPart implements FleetPart {
     return Promise.race([elected, alone]).then((d) => {
       settled = true;
       if (timer !== undefined) clock.clearTimeout(timer);
+      this.pending.delete(inc.id);
       if (d.degraded) this.alone.add(d.id);
-      else if (d.owner && d.id === inc.id) {
+      if ((d.owner || d.degraded) && d.id === inc.id) {
         // The lease decided: only now may auto-remediation run (it was held at open).
         const live = this.manager.get(d.id);
         if (live !== undefined) {
@@ -611,6 +612,7 @@ class IncidentsPart implements FleetPart {
   private dispatch(event: IncidentEventName, inc: Incident, _at: number, send: () => void): void {
     if (this.closed) return send();
     const pending = this.pending.get(inc.id);
+    this.dispatching++;
     void (async () => {
       const d = pending === undefined ? undefined : await pending;
       if (d?.degraded === true || this.alone.has(inc.id)) {
@@ -639,10 +641,12 @@ class IncidentsPart implements FleetPart {
       }
       if (PAGE_EVENTS.has(event)) this.counts.pagesSent++;
       send();
-    })().catch((err: unknown) => {
-      this.fail(err);
-      send();
-    });
+    })()
+      .catch((err: unknown) => {
+        this.fail(err);
+        send();
+      })
+      .finally(() => this.dispatching--);
   }
 
   // ---- reading the fleet ----

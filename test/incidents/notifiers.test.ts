@@ -153,7 +153,7 @@ describe('function notifiers', () => {
     expect(report.incidents.opened).toHaveLength(1);
     expect(got).toEqual([]); // queued, not called yet
     await monitor.flush();
-    expect(got).toEqual([{ event: 'incident:opened', service: 'search-api', at: clock.now(), incident: report.incidents.opened[0] }]);
+    expect(got).toEqual([{ event: 'incident:opened', service: 'search-api', at: clock.now(), incident: report.incidents.opened[0], dedupKey: 'search-api:model-failure:service' }]);
   });
 
   it('a notifier that hangs or throws never delays or breaks evaluation; its queue is bounded', async () => {
