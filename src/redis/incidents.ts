@@ -88,7 +88,7 @@ const LIFECYCLE_FIELDS = [
 
 const MAX_REPLICAS = 64;
 
-// KEYS: cause, lease, index, counter. ARGV: doc prefix, id, replica, leaseMs, doc, channel, cause, status.
+// KEYS: cause, lease, index, counter. ARGV: doc prefix, id, replica, leaseMs, doc, channel, cause, status, version floor.
 // The cause maps to the incident id while it is unresolved: a second replica joins it instead of opening its own.
 const CLAIM = `
 local cur = redis.call('GET', KEYS[1])
@@ -104,6 +104,10 @@ end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
 local v = redis.call('INCR', KEYS[4])
+if v <= tonumber(ARGV[9]) then
+  v = tonumber(ARGV[9]) + 1
+  redis.call('SET', KEYS[4], v)
+end
 local h = ARGV[1] .. ARGV[2]
 redis.call('HSET', h, 'v', v, 'doc', ARGV[5], 'status', ARGV[8])
 redis.call('PERSIST', h)
@@ -113,7 +117,8 @@ redis.call('PUBLISH', ARGV[6], ARGV[2] .. ' ' .. v)
 return {'own', ARGV[2], tostring(v)}
 `;
 
-// KEYS: doc, index, counter, cause. ARGV: expected v, doc, status, resolvedTtlMs, channel, id, maxIncidents, doc prefix.
+// KEYS: doc, index, counter, cause. ARGV: expected v, doc, status, resolvedTtlMs, channel, id, maxIncidents, doc prefix, version floor.
+// The floor keeps versions rising after a Redis restarted without its data (the counter would start again at 1).
 // Compare-and-set on the version: a replica that wrote from a stale copy gets the current one back and merges.
 const PUT = `
 local cur = redis.call('HGET', KEYS[1], 'v')
@@ -121,6 +126,10 @@ if cur and cur ~= ARGV[1] then
   return {'conflict', cur, redis.call('HGET', KEYS[1], 'doc')}
 end
 local v = redis.call('INCR', KEYS[3])
+if v <= tonumber(ARGV[9]) then
+  v = tonumber(ARGV[9]) + 1
+  redis.call('SET', KEYS[3], v)
+end
 redis.call('HSET', KEYS[1], 'v', v, 'doc', ARGV[2], 'status', ARGV[3])
 if ARGV[3] == 'resolved' then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
@@ -268,12 +277,16 @@ class IncidentsPart implements FleetPart {
   private readonly docPrefix: string;
   /** Fleet incidents this replica holds, by id: the Redis version its copy is at. Pruned to the local store. */
   private readonly versions = new Map<string, number>();
+  /** The highest version seen: the floor of the next one (see PUT). */
+  private maxSeen = 0;
   /** Local incidents waiting for the lease decision. */
   private readonly pending = new Map<string, Promise<Decision>>();
   /** Incidents opened while Redis did not answer: this replica pages and acts alone. */
   private readonly alone = new Set<string>();
   /** cause → incident id whose lease this replica holds. */
   private readonly owned = new Map<string, string>();
+  /** Changes made here that did not reach Redis (it was away): written again by reconcile, lifecycle kept. */
+  private readonly dirty = new Map<string, IncidentChange | 'evidence'>();
   /** Per-incident chain of writes, so that compare-and-set runs one at a time. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly counts = {
@@ -300,7 +313,7 @@ class IncidentsPart implements FleetPart {
   private readonly onMessage = (channel: string, message: string): void => {
     if (channel !== this.channel || this.closed) return;
     const [id, v] = message.split(' ');
-    if (id !== undefined && v !== undefined && Number(v) > (this.versions.get(id) ?? 0)) void this.fetch([id]);
+    if (id !== undefined && v !== undefined && Number(v) > (this.versions.get(id) ?? 0)) this.fetch([id]).catch((err: unknown) => this.fail(err));
   };
 
   constructor(ctx: FleetContext, opts: Resolved) {
@@ -338,7 +351,7 @@ class IncidentsPart implements FleetPart {
   }
 
   stats(): Record<string, unknown> {
-    const s: Record<string, unknown> = { ...this.counts, dispatching: this.dispatching, known: this.versions.size, owned: this.owned.size, pendingClaims: this.pending.size };
+    const s: Record<string, unknown> = { ...this.counts, dispatching: this.dispatching, unsynced: this.dirty.size, known: this.versions.size, owned: this.owned.size, pendingClaims: this.pending.size };
     if (this.lastError !== undefined) s['lastError'] = this.lastError;
     return s;
   }
@@ -416,10 +429,15 @@ class IncidentsPart implements FleetPart {
         if (this.versions.has(target)) await this.put(target, change);
         else if (this.up) {
           const live = this.manager.peek(target);
-          if (live !== undefined) await this.claimLate(live);
+          if (live !== undefined) await this.claimLate(live, change);
         }
       })
-      .catch((err: unknown) => this.fail(err));
+      .catch((err: unknown) => {
+        this.fail(err);
+        // A lifecycle change (an acknowledge, a resolve) must not be downgraded by a later note.
+        const prev = this.dirty.get(id);
+        if (prev === undefined || !LIFECYCLE.has(prev) || LIFECYCLE.has(change)) this.dirty.set(id, change);
+      });
     this.chains.set(id, next);
     void next.finally(() => {
       if (this.chains.get(id) === next) this.chains.delete(id);
@@ -498,7 +516,7 @@ class IncidentsPart implements FleetPart {
     });
   }
 
-  private async claimOnce(inc: Incident): Promise<Decision> {
+  private async claimOnce(inc: Incident, change: IncidentChange | 'evidence' = 'evidence'): Promise<Decision> {
     const cause = causeOf(inc);
     const live = this.manager.peek(inc.id) ?? inc;
     const doc = this.withFleet(live, this.ctx.replica);
@@ -517,12 +535,13 @@ class IncidentsPart implements FleetPart {
       this.channel,
       cause,
       doc.status,
+      String(this.maxSeen),
     )) as (string | null)[];
     if (r[0] === 'own') {
       this.counts.claimsWon++;
       this.owned.set(cause, inc.id);
       this.manager.replace(undefined, doc);
-      this.versions.set(inc.id, Number(r[2]));
+      this.setVersion(inc.id, Number(r[2]));
       return { id: inc.id, owner: true, degraded: false };
     }
     const id = r[1] ?? inc.id;
@@ -541,16 +560,25 @@ class IncidentsPart implements FleetPart {
       message: `Also detected on replica ${this.ctx.replica}${sig === undefined ? '' : ` (${sig.name} ${sig.value}${sig.unit === 'ms' ? ' ms' : ''})`}`,
       data: sig === undefined ? { replica: this.ctx.replica } : { replica: this.ctx.replica, signal: clone(sig) },
     };
-    const merged = mergeIncident(stored, { ...evidence, id, timeline: [note] }, 'evidence', this.ctx.monitor.options.incidents.maxTimeline);
+    const maxTimeline = this.ctx.monitor.options.incidents.maxTimeline;
+    // The same incident shared again (Redis came back): what was done here meanwhile is merged, not dropped.
+    const merged =
+      id === inc.id ? mergeIncident(stored, evidence, change, maxTimeline) : mergeIncident(stored, { ...evidence, id, timeline: [note] }, 'evidence', maxTimeline);
     if (owner) {
       this.owned.set(cause, id);
       merged.fleet!.owner = this.ctx.replica;
     }
     this.manager.replace(inc.id, merged);
-    this.versions.set(id, Number(r[2] ?? 0));
+    this.setVersion(id, Number(r[2] ?? 0));
     this.forget(inc.id, id);
-    this.enqueue(id, 'evidence');
+    this.enqueue(id, id === inc.id ? change : 'evidence');
     return { id, owner, degraded: false };
+  }
+
+  private setVersion(id: string, v: number): void {
+    if (!Number.isFinite(v)) return;
+    this.versions.set(id, v);
+    if (v > this.maxSeen) this.maxSeen = v;
   }
 
   private forget(localId: string, fleetId: string): void {
@@ -558,9 +586,9 @@ class IncidentsPart implements FleetPart {
   }
 
   /** An incident opened while Redis was away (or before the fleet started): share it now. */
-  private async claimLate(inc: Incident): Promise<void> {
+  private async claimLate(inc: Incident, change: IncidentChange | 'evidence'): Promise<void> {
     if (this.pending.has(inc.id)) return;
-    const d = await this.claimOnce(inc);
+    const d = await this.claimOnce(inc, change);
     if (d.owner && d.id === inc.id) {
       // It paged on its own while Redis was away: record that, so no owner pages it again.
       const members = [`incident:opened:${inc.reopenCount}`, `incident:reopened:${inc.reopenCount}`];
@@ -589,21 +617,22 @@ class IncidentsPart implements FleetPart {
         id,
         String(this.opts.maxIncidents),
         this.docPrefix,
+        String(this.maxSeen),
       )) as (string | null)[];
       if (r[0] === 'ok') {
         this.counts.writes++;
-        this.versions.set(id, Number(r[1]));
+        this.setVersion(id, Number(r[1]));
         return;
       }
       this.counts.conflicts++;
       const stored = parseDoc(r[2]);
       if (stored === undefined) {
-        this.versions.set(id, Number(r[1]));
+        this.setVersion(id, Number(r[1]));
         continue;
       }
       const merged = mergeIncident(stored, live, change, this.ctx.monitor.options.incidents.maxTimeline);
       this.manager.replace(undefined, merged);
-      this.versions.set(id, Number(r[1]));
+      this.setVersion(id, Number(r[1]));
     }
   }
 
@@ -675,7 +704,7 @@ class IncidentsPart implements FleetPart {
       if (local !== undefined && local.type === doc.type && local.scope === doc.scope) return;
     }
     this.manager.replace(undefined, doc);
-    this.versions.set(doc.id, v);
+    this.setVersion(doc.id, v);
     if (doc.status === 'resolved') {
       const cause = causeOf(doc);
       if (this.owned.get(cause) === doc.id) this.owned.delete(cause);
@@ -696,6 +725,14 @@ class IncidentsPart implements FleetPart {
       for (let i = 0; i < stale.length; i += 100) await this.fetch(stale.slice(i, i + 100));
       // Keep versions only for incidents the local store still holds (it evicts old resolved ones).
       for (const id of this.versions.keys()) if (this.manager.peek(id) === undefined) this.versions.delete(id);
+      // Redis lost the document (restarted without its data): share it again, as a new claim.
+      for (const inc of this.manager.activeIncidents()) {
+        if (this.versions.has(inc.id) && !listed.has(inc.id) && !this.pending.has(inc.id) && !this.chains.has(inc.id)) this.versions.delete(inc.id);
+      }
+      for (const [id, change] of [...this.dirty]) {
+        this.dirty.delete(id);
+        if (this.manager.peek(id) !== undefined) this.enqueue(id, change);
+      }
       // Incidents that paged alone while Redis was away join the fleet now.
       for (const inc of [...this.manager.activeIncidents()]) {
         if (!this.versions.has(inc.id) && !this.pending.has(inc.id) && !this.chains.has(inc.id)) {

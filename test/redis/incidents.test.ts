@@ -252,6 +252,28 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('fleet incidents (skipped
     expect(pages(b)).toEqual([]);
   });
 
+  it('an acknowledge made while Redis is down reaches the other replicas once it is back', async () => {
+    const [a, b] = await fleetOf(2);
+    a!.fault.on = true;
+    a!.monitor.evaluate();
+    await vi.waitFor(() => expect(activeIds(b!)).toHaveLength(1), { timeout: 5_000, interval: 20 });
+    const id = activeIds(a!)[0]!;
+    server.kill();
+    await vi.waitFor(() => expect(b!.redis.status).not.toBe('ready'), { timeout: 5_000, interval: 20 });
+    b!.monitor.incidents.acknowledge(id, { by: 'alice' });
+    b!.monitor.incidents.addNote(id, { by: 'alice', text: 'acked during the Redis outage' });
+    await vi.waitFor(() => expect(b!.fleet.stats().parts['incidents']).toMatchObject({ unsynced: 1 }), { timeout: 10_000, interval: 50 });
+    await server.restart();
+    await vi.waitFor(
+      () => {
+        const inc = a!.monitor.incidents.get(id)!;
+        expect(inc.status).toBe('acknowledged');
+        expect(inc.notes).toContain('acked during the Redis outage');
+      },
+      { timeout: 15_000, interval: 50 },
+    );
+  });
+
   it('without Redis answering and holdPagesMs 0, pages go at once', async () => {
     const [a] = await fleetOf(1, { holdPagesMs: 0 });
     server.kill();
