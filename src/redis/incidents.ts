@@ -188,6 +188,16 @@ export function causeOf(i: Pick<Incident, 'type' | 'scope'>): string {
   return `${encodeURIComponent(i.type)}:${encodeURIComponent(i.scope)}`;
 }
 
+/** Resolves when `p` settles or after `ms`, whichever comes first; never rejects. */
+function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([p.then(() => undefined, () => undefined), t]).finally(() => clearTimeout(timer));
+}
+
 function clone<T>(v: T): T {
   return structuredClone(v);
 }
@@ -366,9 +376,10 @@ class IncidentsPart implements FleetPart {
     this.manager.setAuthority(undefined);
     hooks.system.setDispatcher(undefined);
     hooks.setRemediationGate(undefined);
-    await Promise.allSettled([...this.chains.values()]);
+    // Bounded: with Redis away, writes and releases would wait for a reconnect that may never come.
+    await within(Promise.allSettled([...this.chains.values()]), 2_000);
     // Hand the leases over now rather than after they expire.
-    await Promise.allSettled([...this.owned.keys()].map((cause) => this.ctx.redis.eval(RELEASE, 1, this.leaseKey(cause), this.ctx.replica)));
+    await within(Promise.allSettled([...this.owned.keys()].map((cause) => this.ctx.redis.eval(RELEASE, 1, this.leaseKey(cause), this.ctx.replica))), 1_000);
     this.owned.clear();
     await this.ctx.subscriber.unsubscribe(this.channel).catch(() => undefined);
   }

@@ -252,7 +252,7 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('fleet incidents (skipped
     expect(pages(b)).toEqual([]);
   });
 
-  it('an acknowledge made while Redis is down reaches the other replicas once it is back', async () => {
+  it('an acknowledge made while Redis is down reaches the other replicas once it is back', { timeout: 60_000 }, async () => {
     const [a, b] = await fleetOf(2);
     a!.fault.on = true;
     a!.monitor.evaluate();
@@ -262,7 +262,7 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('fleet incidents (skipped
     await vi.waitFor(() => expect(b!.redis.status).not.toBe('ready'), { timeout: 5_000, interval: 20 });
     b!.monitor.incidents.acknowledge(id, { by: 'alice' });
     b!.monitor.incidents.addNote(id, { by: 'alice', text: 'acked during the Redis outage' });
-    await vi.waitFor(() => expect(b!.fleet.stats().parts['incidents']).toMatchObject({ unsynced: 1 }), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(() => expect(b!.fleet.stats().parts['incidents']).toMatchObject({ unsynced: 1 }), { timeout: 20_000, interval: 50 });
     await server.restart();
     await vi.waitFor(
       () => {
