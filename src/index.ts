@@ -101,6 +101,7 @@ export type {
   TimelineKind,
   ActionItem,
   SignalReading,
+  IncidentFleetInfo,
   Suppression,
 } from './incidents/types.js';
 export { IncidentManager } from './incidents/manager.js';
@@ -121,6 +122,7 @@ export type { HealthCheckFn, HealthCheckOptions, HealthReport, HealthCheckResult
 export type { IncidentStats, IncidentSummary, IncidentEvents, DetectorHandle } from './incidents/system.js';
 export { summarizeIncident } from './incidents/system.js';
 export type { Notification } from './incidents/notification.js';
+export { notificationDedupKey } from './incidents/notification.js';
 export type { NotifierStats, DeadLetter } from './incidents/notifiers.js';
 export { replayLog, replayBound, REPLAY_MIN_BYTES } from './incidents/log.js';
 export type { CorruptLine, LogFlushResult, LogStats, LogRecord, ReplayOptions, ReplayResult } from './incidents/log.js';

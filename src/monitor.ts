@@ -35,6 +35,7 @@ import type { LogFlushResult } from './incidents/log.js';
 import type { Maintenance } from './incidents/maintenance.js';
 import type { Silences } from './incidents/silences.js';
 import { IncidentSystem, type DetectorHandle, type IncidentEvents, type IncidentStats } from './incidents/system.js';
+import type { Incident } from './incidents/types.js';
 import { ContainedErrors, type ContainedKind, type Logger } from './logger.js';
 
 /**
@@ -292,6 +293,21 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     return n;
   };
   private closing: Promise<CloseResult> | undefined;
+  private remediationGate: ((incident: Incident) => boolean) | undefined;
+
+  /**
+   * @internal The incident machinery, for `firebreak/redis`: the fleet sends
+   * notifications and runs auto-remediation only on the replica that owns an
+   * incident. `remediationGate` returns false where this replica must not act.
+   */
+  fleetIncidentHooks(): { system: IncidentSystem; setRemediationGate(fn: ((incident: Incident) => boolean) | undefined): void } {
+    return {
+      system: this.incidentSystem,
+      setRemediationGate: (fn) => {
+        this.remediationGate = fn;
+      },
+    };
+  }
 
   constructor(options: MonitorOptions) {
     super();
@@ -383,6 +399,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         handedOver: (handover) => this.emit('remediation:handed-over', handover),
         shouldAct: (incident) => {
           const live = this.incidents.peek(incident.id);
+          if (this.remediationGate !== undefined && !this.remediationGate(incident)) return false;
           return live === undefined || (live.suppressed === undefined && live.unpaged !== true);
         },
       },

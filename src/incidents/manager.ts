@@ -168,6 +168,7 @@ export class IncidentManager {
   private readonly listeners: ChangeListener[] = [];
   private procedureProvider: ProcedureProvider | undefined;
   private gate: SuppressionGate | undefined;
+  private authority: ((incident: Incident) => boolean) | undefined;
   private readonly totalsCounter: Omit<IncidentTotals, 'evicted'> = {
     opened: 0,
     reopened: 0,
@@ -204,6 +205,37 @@ export class IncidentManager {
   }
 
   /**
+   * @internal Sets who may apply automatic changes (escalation, de-escalation,
+   * resolution, recovery notes, overdue) to an incident: across a fleet, only
+   * the replica that owns it, so one replica's local reading cannot resolve
+   * the fleet's incident. Undefined: this process decides alone.
+   */
+  setAuthority(fn: ((incident: Incident) => boolean) | undefined): void {
+    this.authority = fn;
+  }
+
+  private mayAuto(inc: Incident): boolean {
+    if (this.authority === undefined) return true;
+    try {
+      return this.authority(inc);
+    } catch (err) {
+      this.listenerErrors++;
+      this.lastListenerError = err;
+      return true;
+    }
+  }
+
+  /**
+   * @internal Puts `incident` (a copy of the fleet's) in place of the local
+   * incident `replacedId`, without events: the fleet's incident for the same
+   * cause wins over the one this process opened a moment earlier.
+   */
+  replace(replacedId: string | undefined, incident: Incident): void {
+    if (replacedId !== undefined && replacedId !== incident.id) this.store.remove(replacedId);
+    this.restore([clone(incident)]);
+  }
+
+  /**
    * @internal Starts (or changes) the suppression of an unresolved incident;
    * returns undefined when nothing changed.
    */
@@ -234,9 +266,14 @@ export class IncidentManager {
     return { incident: this.commit(inc, 'unsuppressed'), page };
   }
 
-  /** @internal Registers a change listener (log, notifiers, events). */
-  onChange(fn: ChangeListener): void {
-    this.listeners.push(fn);
+  /**
+   * @internal Registers a change listener (log, notifiers, events). `first`
+   * runs it before the others: the fleet must know of an incident before its
+   * notification is dispatched and its remediation considered.
+   */
+  onChange(fn: ChangeListener, first = false): void {
+    if (first) this.listeners.unshift(fn);
+    else this.listeners.push(fn);
   }
 
   /**
@@ -576,7 +613,7 @@ export class IncidentManager {
   /** @internal A detector saw a worse severity. */
   autoEscalate(id: string, severity: Severity, summary: string, signal: SignalReading | undefined): Incident | undefined {
     const inc = this.store.get(id);
-    if (inc === undefined || !isActive(inc) || compareSeverity(severity, inc.severity) <= 0) return undefined;
+    if (inc === undefined || !isActive(inc) || compareSeverity(severity, inc.severity) <= 0 || !this.mayAuto(inc)) return undefined;
     if (signal !== undefined) this.updatePeakOf(inc, signal);
     inc.summary = summary;
     this.setSeverity(inc, severity, this.clock.now(), SYSTEM, `Escalated to ${severity}: ${summary}`, 'escalated', signal);
@@ -586,7 +623,7 @@ export class IncidentManager {
   /** @internal A detector has seen a lower severity for the whole clear window. */
   autoDeescalate(id: string, severity: Severity, summary: string, signal: SignalReading | undefined): Incident | undefined {
     const inc = this.store.get(id);
-    if (inc === undefined || !isActive(inc) || compareSeverity(severity, inc.severity) >= 0) return undefined;
+    if (inc === undefined || !isActive(inc) || compareSeverity(severity, inc.severity) >= 0 || !this.mayAuto(inc)) return undefined;
     this.setSeverity(inc, severity, this.clock.now(), SYSTEM, `De-escalated to ${severity}: ${summary}`, 'deescalated', signal);
     return this.commit(inc, 'deescalated');
   }
@@ -594,7 +631,7 @@ export class IncidentManager {
   /** @internal The signal has been clear for the clear window. */
   autoResolve(id: string, clearForMs: number): Incident | undefined {
     const inc = this.store.get(id);
-    if (inc === undefined || !isActive(inc)) return undefined;
+    if (inc === undefined || !isActive(inc) || !this.mayAuto(inc)) return undefined;
     this.markResolved(inc, this.clock.now(), SYSTEM, `Resolved automatically: signal clear for ${Math.round(clearForMs / 1000)} s`);
     return this.commit(inc, 'resolved');
   }
@@ -602,7 +639,7 @@ export class IncidentManager {
   /** @internal The signal recovered but auto-resolve is off (or the incident is manual): note it once. */
   noteRecovered(id: string, clearForMs: number): void {
     const inc = this.store.get(id);
-    if (inc === undefined || !isActive(inc)) return;
+    if (inc === undefined || !isActive(inc) || !this.mayAuto(inc)) return;
     this.push(inc, { at: this.clock.now(), kind: 'recovered', by: SYSTEM, message: `Signal clear for ${Math.round(clearForMs / 1000)} s` });
     this.commit(inc, 'timeline');
   }
@@ -618,7 +655,7 @@ export class IncidentManager {
     if (!this.opts.overdue) return [];
     const due: Incident[] = [];
     for (const inc of this.store.activeIncidents()) {
-      if (inc.status !== 'open' || inc.overdueAt !== undefined) continue;
+      if (inc.status !== 'open' || inc.overdueAt !== undefined || !this.mayAuto(inc)) continue;
       const since = inc.reopenedAt ?? inc.openedAt;
       const policy = SEVERITY_POLICY[inc.severity];
       if (now - since < policy.respondWithinMs) continue;

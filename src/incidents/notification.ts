@@ -36,4 +36,23 @@ export interface Notification {
   at: number;
   /** A snapshot of the incident right after the change. */
   incident: Incident;
+  /**
+   * `<service>:<type>:<scope>`: the same for every notification about one
+   * cause, on every replica of a fleet. Use it as PagerDuty's `dedup_key` or
+   * as an Alertmanager-style group key: a receiver that sees it twice while
+   * the first is unresolved has one incident, not two.
+   */
+  dedupKey: string;
+}
+
+/**
+ * The dedup key of an incident's notifications: `<service>:<type>:<scope>`.
+ *
+ * @example
+ * ```ts
+ * notificationDedupKey('checkout', { type: 'high-error-rate', scope: 'service' }); // 'checkout:high-error-rate:service'
+ * ```
+ */
+export function notificationDedupKey(service: string, incident: Pick<Incident, 'type' | 'scope'>): string {
+  return `${service}:${incident.type}:${incident.scope}`;
 }

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import { errorMessage, guardedAbort } from '../safe-call.js';
 import { NOTIFY_EVENTS, type IncidentEventName, type NotifierConfig, type NotifierFn } from './config.js';
-import type { Notification } from './notification.js';
+import { notificationDedupKey, type Notification } from './notification.js';
 import { renderAlert, renderResolved, renderUpdate, type RenderedMessage } from './templates.js';
 
 /**
@@ -154,7 +154,7 @@ class Channel {
       this.kind = 'webhook';
       this.name = c.name ?? `webhook ${new URL(c.webhook).host}`;
       this.send = async (n, signal) => {
-        const body = c.format === 'slack' ? messageFor(n).slack : { event: n.event, service: n.service, at: n.at, incident: n.incident, text: messageFor(n).text };
+        const body = c.format === 'slack' ? messageFor(n).slack : { event: n.event, service: n.service, at: n.at, dedupKey: n.dedupKey, incidentId: n.incident.id, incident: n.incident, text: messageFor(n).text };
         const res = await fetch(c.webhook, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...c.headers },
@@ -398,7 +398,7 @@ export class Notifiers {
   /** Queues `incident` for every notifier that wants `event`. */
   notify(event: IncidentEventName, incident: Notification['incident'], at: number): void {
     if (this.channels.length === 0) return;
-    const n: Notification = { event, service: this.service, at, incident };
+    const n: Notification = { event, service: this.service, at, incident, dedupKey: notificationDedupKey(this.service, incident) };
     for (const c of this.channels) c.enqueue(n);
   }
 

@@ -63,6 +63,12 @@ export class IncidentStore {
     }
   }
 
+  /** Forgets the incident with `id` (replaced by the fleet's incident for the same cause). */
+  remove(id: string): void {
+    this.active.delete(id);
+    this.resolved.delete(id);
+  }
+
   /** Unresolved incidents. */
   activeIncidents(): IterableIterator<Incident> {
     return this.active.values();

@@ -162,6 +162,13 @@ export interface DetectionSignals {
   ownRateLimited?: ((windowMs: number) => number) | undefined;
 }
 
+/**
+ * @internal Takes over sending a notification (the fleet sends it from the
+ * replica that owns the incident, once). `send` queues it on this process's
+ * notifiers; `change` is what caused it.
+ */
+export type NotificationDispatcher = (event: IncidentEventName, incident: Incident, at: number, change: IncidentChange, send: () => void) => void;
+
 type Emit = <K extends keyof IncidentEvents>(event: K, ...args: Parameters<IncidentEvents[K]>) => void;
 
 const SPECIFIC: Partial<Record<IncidentChange, IncidentEventName>> = {
@@ -209,6 +216,7 @@ export class IncidentSystem {
   private readonly emit: Emit;
   private readonly store: SeriesStore;
   private readonly minSamples: number;
+  private dispatcher: NotificationDispatcher | undefined;
 
   constructor(o: {
     clock: Clock;
@@ -299,11 +307,27 @@ export class IncidentSystem {
       const specific = SPECIFIC[change];
       // An incident that never paged sends nothing, not even its resolution; a suppressed one pages nobody.
       const muted = incident.suppressed !== undefined || incident.unpaged === true;
-      if (!muted) notifiers.notify(specific ?? 'incident:updated', incident, clock.now());
+      if (!muted) this.send(specific ?? 'incident:updated', incident, clock.now(), change);
       if ((muted && PAGE_EVENTS.has(change)) || change === 'suppressed') emit('incident:suppressed', incident);
       else if (specific !== undefined) emit(specific, incident);
       emit('incident:updated', incident);
     });
+  }
+
+  /** @internal Routes notifications through `fn` (undefined: straight to the notifiers). */
+  setDispatcher(fn: NotificationDispatcher | undefined): void {
+    this.dispatcher = fn;
+  }
+
+  private send(event: IncidentEventName, incident: Incident, at: number, change: IncidentChange): void {
+    const direct = (): void => this.notifiers.notify(event, incident, at);
+    if (this.dispatcher === undefined) return direct();
+    try {
+      this.dispatcher(event, incident, at, change, direct);
+    } catch {
+      // The dispatcher is ours; should it throw, paging wins over silence.
+      direct();
+    }
   }
 
   /** What keeps `incident` from paging now: a silence, a maintenance window, then an inhibition. */
@@ -340,7 +364,7 @@ export class IncidentSystem {
       if (inc.suppressed === undefined) continue;
       const r = this.manager.unsuppress(inc.id, endReason(inc.suppressed));
       if (r?.page === true) {
-        this.notifiers.notify('incident:opened', r.incident, now);
+        this.send('incident:opened', r.incident, now, 'opened');
         this.emit('incident:opened', r.incident);
       }
     }

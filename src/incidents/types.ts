@@ -300,8 +300,31 @@ export interface Incident {
    * field by the SLO's `runbook` for `slo:<name>` scoped incidents.
    */
   runbook?: RunbookMeta;
+  /** Set when the incident is shared by a fleet (`firebreak/redis`): its cause, owner and the replicas that saw it. */
+  fleet?: IncidentFleetInfo;
   notes: string[];
   rootCause?: string;
   actionItems: ActionItem[];
   timeline: TimelineEntry[];
+}
+
+/**
+ * What a fleet (`firebreak/redis`) records on the one incident it opens for a
+ * cause: who owns it (opens, pages, remediates, resolves) and which replicas
+ * saw it, with their readings.
+ *
+ * @example
+ * ```ts
+ * const seenBy = incident.fleet?.replicas.map((r) => r.replica) ?? [];
+ * ```
+ */
+export interface IncidentFleetInfo {
+  /** `<type>:<scope>` of the cause (URI-encoded parts). */
+  cause: string;
+  /** The replica that holds the incident's lease now. */
+  owner: string;
+  /** The replica that opened it. */
+  openedBy: string;
+  /** Replicas that detected it (the owner included), first sighting first; at most 64. */
+  replicas: { replica: string; at: number; signal?: SignalReading }[];
 }

@@ -22,9 +22,11 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Monitor } from '../monitor.js';
 import type { FleetContext, FleetPart } from './context.js';
+import { incidentFleetOptionsSchema, incidentsPart } from './incidents.js';
 import { fleetWindows, windowsOptionsSchema, type FleetWindows } from './windows.js';
 
 export type { FleetContext, FleetPart } from './context.js';
+export type { IncidentFleetOptions } from './incidents.js';
 export type { FleetWindows, FleetWindowStats, FleetEvaluation, WindowsOptions, WindowsPartStats } from './windows.js';
 // The snapshot format, for a transport other than Redis (and the bench).
 export { takeSnapshot, mergeAndRead, encodeBuckets, decodeBuckets, windowSnapshotSchema, SNAPSHOT_VERSION } from '../fleet/snapshot.js';
@@ -46,6 +48,8 @@ const fleetOptionsSchema = z.strictObject({
   syncTimeoutMs: z.number().int().min(1).max(600_000).default(5_000),
   /** Fleet-wide windows and SLOs, and burn-rate counters kept across restarts (docs/fleet.md, "Fleet-wide SLOs in process"). */
   windows: windowsOptionsSchema.prefault({}),
+  /** One incident per cause: lease, page hold while Redis is away, bounds (see docs/fleet.md). */
+  incidents: incidentFleetOptionsSchema.optional(),
 });
 
 /**
@@ -118,6 +122,7 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
   // Each part of the fleet, in start order (add new parts here).
   const windows = fleetWindows(ctx, opts.windows);
   const parts: FleetPart[] = [windows.part];
+  parts.push(incidentsPart(ctx, opts.incidents));
 
   let synced = false;
   let timedOut = false;

@@ -47,6 +47,16 @@ function requests(n: number): Promise<void> {
 }
 
 describe('webhook notifiers (local HTTP server)', () => {
+  it('every payload of one incident carries the same dedupKey <service>:<type>:<scope> and the incident id (PagerDuty dedup_key)', async () => {
+    const { monitor } = setup({ notifiers: [{ webhook: url }] });
+    const inc = monitor.incidents.open({ type: 'service-down', scope: 'api', severity: 'critical', summary: 'down' });
+    monitor.incidents.acknowledge(inc.id, { by: 'alice' });
+    monitor.incidents.resolve(inc.id, { by: 'alice' });
+    await monitor.flush();
+    expect(received.map((r) => r.body['event'])).toEqual(['incident:opened', 'incident:acknowledged', 'incident:resolved']);
+    for (const r of received) expect(r.body).toMatchObject({ dedupKey: 'search-api:service-down:api', incidentId: inc.id });
+  });
+
   it('POSTs a JSON body with the event, the incident and the rendered text, with custom headers', async () => {
     const { monitor } = setup({ notifiers: [{ webhook: url, headers: { authorization: 'Bearer t0k' } }] });
     const inc = monitor.incidents.open({ type: 'service-down', severity: 'critical', summary: 'All requests failing' });
@@ -153,7 +163,7 @@ describe('function notifiers', () => {
     expect(report.incidents.opened).toHaveLength(1);
     expect(got).toEqual([]); // queued, not called yet
     await monitor.flush();
-    expect(got).toEqual([{ event: 'incident:opened', service: 'search-api', at: clock.now(), incident: report.incidents.opened[0] }]);
+    expect(got).toEqual([{ event: 'incident:opened', service: 'search-api', at: clock.now(), incident: report.incidents.opened[0], dedupKey: 'search-api:model-failure:service' }]);
   });
 
   it('a notifier that hangs or throws never delays or breaks evaluation; its queue is bounded', async () => {
