@@ -54,6 +54,13 @@ module.exports = {
       from: { pathNot: '^src/redis/' },
       to: { path: 'node_modules/ioredis' },
     },
+    {
+      name: 'only-integrations-import-their-peers',
+      severity: 'error',
+      comment: 'optional peers load only from their own subpath (firebreak/openfeature, firebreak/otel)',
+      from: { pathNot: '^src/(openfeature|otel)/' },
+      to: { path: 'node_modules/@(openfeature|opentelemetry)/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -20,6 +20,8 @@ export default defineConfig([
       fastify: 'src/adapters/fastify.ts',
       http: 'src/adapters/http.ts',
       redis: 'src/redis/index.ts',
+      openfeature: 'src/openfeature/index.ts',
+      otel: 'src/otel/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
