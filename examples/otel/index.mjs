@@ -22,7 +22,7 @@ for (let i = 0; i < 200; i++) monitor.recordRequest({ route: 'GET /search', dura
 await provider.forceFlush();
 
 const metrics = exporter.getMetrics().at(-1)?.scopeMetrics.flatMap((s) => s.metrics) ?? [];
-for (const name of ['firebreak.requests', 'firebreak.slo_value', 'firebreak.request_duration_seconds.count']) {
+for (const name of ['firebreak.requests', 'firebreak.slo_good_ratio', 'firebreak.request_duration_seconds.count']) {
   const m = metrics.find((x) => x.descriptor.name === name);
   for (const p of m?.dataPoints ?? []) console.log(`${name} ${JSON.stringify(p.attributes)} = ${p.value}`);
 }

@@ -59,7 +59,7 @@ describe('registerOtelMetrics', () => {
     expect(failures).toBe(10);
 
     // The success-rate SLO reads 0.9 at collection time.
-    const slo = points(exporter.getMetrics(), 'firebreak.slo_value').concat(points(exporter.getMetrics(), 'firebreak.slo_value_ratio'));
+    const slo = points(exporter.getMetrics(), 'firebreak.slo_good_ratio');
     expect(slo.some((p) => p.attributes['slo'] === 'success-rate' && Math.abs(Number(p.value) - 0.9) < 1e-9)).toBe(true);
 
     // A kill switch pulled shows at the next collection.
