@@ -22,6 +22,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Monitor } from '../monitor.js';
 import type { FleetContext, FleetPart } from './context.js';
+import { controlState } from './control-state.js';
 
 export type { FleetContext, FleetPart } from './context.js';
 
@@ -101,13 +102,13 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
     monitor,
     redis: opts.redis,
     subscriber,
-    replica: opts.replica ?? `${hostname()}-${process.pid}`,
+    replica: opts.replica ?? monitor.options.replica ?? `${hostname()}-${process.pid}`,
     prefix: `${opts.keyPrefix}:${monitor.service}:`,
     reconcileEveryMs: opts.reconcileEveryMs,
     syncTimeoutMs: opts.syncTimeoutMs,
   };
   // Each part of the fleet, in start order (add new parts here).
-  const parts: FleetPart[] = [];
+  const parts: FleetPart[] = [controlState(ctx)];
 
   let synced = false;
   let timedOut = false;

@@ -1,0 +1,244 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createMonitor, type Monitor } from '../../src/index.js';
+import { redisFleet, type Fleet } from '../../src/redis/index.js';
+import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis-server.js';
+
+let server: TestRedis;
+beforeAll(async () => {
+  if (hasRedisServer || process.env['CI']) server = await startRedis();
+});
+afterAll(() => server?.stop());
+
+interface Member {
+  monitor: Monitor;
+  fleet: Fleet;
+  redis: Redis;
+}
+const open: Member[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) {
+    await o.fleet.close();
+    o.redis.disconnect();
+    await o.monitor.close();
+  }
+});
+
+let serviceSeq = 0;
+/** A fresh service name per test: the tests share one redis-server. */
+function service(): string {
+  return `svc${++serviceSeq}-${process.pid}`;
+}
+
+function join(svc: string, replica: string, build: (m: Monitor) => void = (m) => void m.feature('recommendations')): Member {
+  const monitor = createMonitor({ service: svc });
+  build(monitor);
+  const redis = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(20 * n, 100) });
+  redis.on('error', () => {});
+  const fleet = redisFleet(monitor, { redis, replica, reconcileEveryMs: 200, syncTimeoutMs: 5_000 });
+  const o = { monitor, fleet, redis };
+  open.push(o);
+  return o;
+}
+
+async function fleetOf(n: number, build?: (m: Monitor) => void): Promise<Member[]> {
+  const svc = service();
+  const members = ['a', 'b', 'c'].slice(0, n).map((r) => join(svc, r, build));
+  await Promise.all(members.map((m) => m.fleet.ready));
+  return members;
+}
+
+const part = (m: Member): Record<string, unknown> => m.fleet.stats().parts['control-state'] ?? {};
+const WAIT = { timeout: 5_000, interval: 10 };
+
+describe.skipIf(!hasRedisServer && !process.env['CI'])('shared control state (skipped: redis-server not installed)', () => {
+  it('a kill switch pulled on one replica is pulled on every replica, and never echoes back', async () => {
+    const [a, b, c] = await fleetOf(3);
+    a!.monitor.controls.features.get('recommendations')!.disable({ by: 'alice', reason: 'p95 over 2 s' });
+    await vi.waitFor(() => {
+      for (const m of [b!, c!]) expect(m.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(false);
+    }, WAIT);
+    const seen = b!.monitor.controls.features.get('recommendations')!.stats();
+    expect(seen).toMatchObject({ enabled: false, by: 'alice', reason: 'p95 over 2 s' });
+    // Applying remote state is not a local change: only the replica that acted wrote to Redis.
+    expect(part(a!)['published']).toBe(1);
+    expect(part(b!)['published']).toBe(0);
+    expect(part(c!)['published']).toBe(0);
+    b!.monitor.controls.features.get('recommendations')!.enable({ by: 'bob' });
+    await vi.waitFor(() => {
+      for (const m of [a!, c!]) expect(m.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(true);
+    }, WAIT);
+  });
+
+  it('shares every kind of lever: caches, limits and blocks, fallbacks, canaries, silences, maintenance', async () => {
+    const build = (m: Monitor): void => {
+      m.feature('recommendations', { risky: true });
+      m.cache('search', { max: 10 });
+      m.rateLimiter('api', { maxRequests: 100, windowSeconds: 60 });
+      m.fallback('ranker', { primary: () => 1, fallback: () => 2 });
+      m.canary('new-index', { percent: 5 });
+    };
+    const [a, b] = await fleetOf(2, build);
+    const A = a!.monitor;
+    A.controls.caches.get('search')!.disable({ reason: 'poisoned' });
+    A.controls.rateLimiters.get('api')!.adjust({ maxRequests: 10, windowSeconds: 3600 });
+    A.controls.rateLimiters.get('api')!.block('203.0.113.7', 600_000);
+    A.controls.fallbacks.get('ranker')!.force({ reason: 'OOM', by: 'alice' });
+    A.controls.canaries.get('new-index')!.setPercent(25);
+    A.controls.canaries.get('new-index')!.emergencyStop({ by: 'alice' });
+    const silence = A.silences.add({ matchers: [{ name: 'type', value: 'high-latency' }], durationMs: 3_600_000, createdBy: 'alice', comment: 'reindexing' });
+    const window = A.maintenance.add({ name: 'db upgrade', daily: { at: '02:00', durationMs: 1_800_000 }, createdBy: 'ops' });
+    const B = b!.monitor;
+    await vi.waitFor(() => {
+      expect(B.controls.caches.get('search')!.stats()).toMatchObject({ disabled: true, reason: 'poisoned' });
+      expect(B.controls.rateLimiters.get('api')!.current()).toEqual({ maxRequests: 10, windowSeconds: 3600 });
+      expect(B.controls.rateLimiters.get('api')!.check('203.0.113.7')).toMatchObject({ allowed: false, blocked: true });
+      expect(B.controls.fallbacks.get('ranker')!.isForced()).toBe(true);
+      expect(B.controls.canaries.get('new-index')!.stats()).toMatchObject({ percent: 25, stopped: true, effectivePercent: 0 });
+      expect(B.silences.get(silence.id)).toMatchObject({ state: 'active', createdBy: 'alice', comment: 'reindexing' });
+      expect(B.maintenance.list().map((w) => w.id)).toEqual([window.id]);
+    }, WAIT);
+    // The block's TTL arrives as the same end, give or take the propagation time.
+    const until = B.controls.rateLimiters.get('api')!.blockedUntil('203.0.113.7')!;
+    expect(Math.abs(until - A.controls.rateLimiters.get('api')!.blockedUntil('203.0.113.7')!)).toBeLessThan(1_000);
+
+    A.silences.expire(silence.id, 'alice');
+    A.maintenance.remove(window.id);
+    A.controls.rateLimiters.get('api')!.unblock('203.0.113.7');
+    A.controls.rateLimiters.get('api')!.restore();
+    A.controls.canaries.get('new-index')!.resume();
+    await vi.waitFor(() => {
+      expect(B.silences.get(silence.id)).toMatchObject({ state: 'expired', expiredBy: 'alice' });
+      expect(B.maintenance.list()).toEqual([]);
+      expect(B.controls.rateLimiters.get('api')!.blockedUntil('203.0.113.7')).toBeUndefined();
+      expect(B.controls.rateLimiters.get('api')!.current()).toEqual({ maxRequests: 100, windowSeconds: 60 });
+      expect(B.controls.canaries.get('new-index')!.stats()).toMatchObject({ percent: 25, stopped: false, effectivePercent: 25 });
+    }, WAIT);
+  });
+
+  it('an action says it reached the fleet, and its execution and audit entry name the replica', async () => {
+    const [a, b] = await fleetOf(2);
+    const ex = await a!.monitor.actions.execute('feature.disable', { params: { name: 'recommendations' }, by: 'alice' });
+    expect(ex).toMatchObject({ outcome: 'success', replica: 'a', fleet: { propagated: true, pending: 0 } });
+    expect(a!.monitor.actions.audit({ action: 'feature.disable' })[0]).toMatchObject({ replica: 'a', by: 'alice', fleet: { propagated: true } });
+    await vi.waitFor(() => expect(b!.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(false), WAIT);
+    // The revert, from the other replica's own action, propagates back.
+    const on = await b!.monitor.actions.execute('feature.enable', { params: { name: 'recommendations' }, by: 'bob' });
+    expect(on).toMatchObject({ replica: 'b', fleet: { propagated: true } });
+    await vi.waitFor(() => expect(a!.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(true), WAIT);
+  });
+
+  it('a TTL disable lifts on every replica at the time the replica that pulled it set', async () => {
+    const [a, b] = await fleetOf(2);
+    a!.monitor.controls.features.get('recommendations')!.disable({ ttlMs: 400 });
+    await vi.waitFor(() => expect(b!.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(false), WAIT);
+    const reA = a!.monitor.controls.features.get('recommendations')!.stats().reenableAt!;
+    const reB = b!.monitor.controls.features.get('recommendations')!.stats().reenableAt!;
+    expect(Math.abs(reA - reB)).toBeLessThan(200);
+    await vi.waitFor(() => {
+      for (const m of [a!, b!]) expect(m.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(true);
+    }, WAIT);
+    // Each replica expired the TTL by itself: nothing was written for it.
+    expect(part(a!)['published']).toBe(1);
+    expect(part(b!)['published']).toBe(0);
+  });
+
+  it('a replica joining later loads the state before it is ready, and a control created after redisFleet() picks up its state', async () => {
+    const svc = service();
+    const a = join(svc, 'a', (m) => {
+      m.feature('recommendations');
+      m.rateLimiter('api', { maxRequests: 100, windowSeconds: 60 });
+    });
+    await a.fleet.ready;
+    a.monitor.controls.features.get('recommendations')!.disable({ reason: 'killed' });
+    a.monitor.controls.rateLimiters.get('api')!.adjust({ maxRequests: 7 });
+    a.monitor.controls.rateLimiters.get('api')!.block('10.0.0.1');
+    await vi.waitFor(() => expect(part(a)['pending']).toBe(0), WAIT);
+
+    const late = join(svc, 'late');
+    // Just attached: not synced, so /health/ready would answer 503 (fleet-sync is critical).
+    expect(late.fleet.stats().synced).toBe(false);
+    expect(late.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(true);
+    const health = await late.monitor.checkHealth();
+    const syncCheck = health.checks.find((c) => c.name === 'fleet-sync');
+    if (syncCheck?.ok === true) expect(late.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(false);
+    await late.fleet.ready;
+    expect(late.fleet.stats().synced).toBe(true);
+    expect(late.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(false);
+    // Created after the fleet attached: the limit and the block held by the fleet apply at once.
+    const api = late.monitor.rateLimiter('api', { maxRequests: 100, windowSeconds: 60 });
+    expect(api.current().maxRequests).toBe(7);
+    expect(api.blockedUntil('10.0.0.1')).toBeGreaterThan(Date.now());
+  });
+
+  it('conflicting writes converge on every replica to the one Redis ordered last', async () => {
+    const [a, b, c] = await fleetOf(3, (m) => void m.rateLimiter('api', { maxRequests: 100, windowSeconds: 60 }));
+    for (let i = 1; i <= 20; i++) {
+      a!.monitor.controls.rateLimiters.get('api')!.adjust({ maxRequests: 1000 + i });
+      b!.monitor.controls.rateLimiters.get('api')!.adjust({ maxRequests: 2000 + i });
+      c!.monitor.controls.rateLimiters.get('api')!.adjust({ maxRequests: 3000 + i });
+    }
+    await vi.waitFor(async () => {
+      const raw = await a!.redis.hget(`firebreak:${a!.monitor.service}:state`, 'limit:api');
+      const last = (JSON.parse(raw!) as { s: { maxRequests: number } }).s.maxRequests;
+      for (const m of [a!, b!, c!]) {
+        expect(part(m)['pending']).toBe(0);
+        expect(m.monitor.controls.rateLimiters.get('api')!.current().maxRequests).toBe(last);
+      }
+    }, WAIT);
+  });
+
+  it('Redis down: replicas keep their state and report degraded; a local change says not propagated and reaches the fleet on reconnect', async () => {
+    const [a, b] = await fleetOf(2, (m) => {
+      m.feature('recommendations');
+      m.feature('search');
+    });
+    a!.monitor.controls.features.get('recommendations')!.disable({ reason: 'before the outage' });
+    await vi.waitFor(() => expect(b!.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(false), WAIT);
+    await server.stop();
+    await vi.waitFor(() => expect(a!.fleet.stats().degraded).toBe(true), WAIT);
+    expect(b!.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(false);
+    const ex = await a!.monitor.actions.execute('feature.disable', { params: { name: 'search' }, by: 'alice' });
+    expect(ex).toMatchObject({ outcome: 'success', fleet: { propagated: false, pending: 1 } });
+    expect(a!.monitor.controls.features.get('search')!.isEnabled()).toBe(false);
+    expect(part(a!)).toMatchObject({ degraded: true, pending: 1 });
+    const health = await a!.monitor.checkHealth();
+    expect(health.checks.find((c) => c.name === 'fleet-redis')?.ok).toBe(false);
+
+    await server.restart(); // empty: persistence is off
+    await vi.waitFor(() => {
+      for (const m of [a!, b!]) {
+        expect(m.fleet.stats().degraded).toBe(false);
+        expect(m.monitor.controls.features.get('search')!.isEnabled()).toBe(false);
+        expect(m.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(false);
+        expect(part(m)['pending']).toBe(0);
+      }
+    }, WAIT);
+    // Nothing lost: the emptied hash holds both levers again.
+    const fields = await a!.redis.hkeys(`firebreak:${a!.monitor.service}:state`);
+    expect(fields.sort()).toEqual(['feature:recommendations', 'feature:search']);
+  });
+
+  it('after Redis lost its data, the newest state before the loss wins on every replica, whichever replica reconnects first', async () => {
+    const [a, b] = await fleetOf(2);
+    const f = (m: Member) => m.monitor.controls.features.get('recommendations')!;
+    f(a!).disable({ reason: 'first' });
+    await vi.waitFor(() => expect(f(b!).isEnabled()).toBe(false), WAIT);
+    f(b!).enable({ reason: 'second' });
+    await vi.waitFor(() => expect(f(a!).isEnabled()).toBe(true), WAIT);
+    const epoch = part(a!)['epoch'];
+    await server.kill();
+    await server.restart();
+    await vi.waitFor(async () => {
+      const raw = await a!.redis.hget(`firebreak:${a!.monitor.service}:state`, 'feature:recommendations');
+      expect(JSON.parse(raw!)).toMatchObject({ s: { enabled: true, reason: 'second' } });
+      for (const m of [a!, b!]) {
+        expect(part(m)['epoch']).not.toBe(epoch);
+        expect(m.fleet.stats().degraded).toBe(false);
+        expect(f(m).isEnabled()).toBe(true);
+      }
+    }, WAIT);
+    // Both held the same entry; one seed went in, the other saw a seed of the same old version.
+    expect(Number(part(a!)['reseeded']) + Number(part(b!)['reseeded'])).toBe(1);
+  });
+});
