@@ -25,6 +25,7 @@ import type { FleetContext, FleetPart } from './context.js';
 import { controlState } from './control-state.js';
 
 export type { FleetContext, FleetPart } from './context.js';
+export { CONTROL_STATE_LIMITS, type ControlStateStats } from './control-state.js';
 
 const fleetOptionsSchema = z.strictObject({
   /** An ioredis client (`new Redis(url)`); the fleet duplicates it for pub/sub and never closes it. */
