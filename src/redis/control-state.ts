@@ -70,9 +70,22 @@ local at = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2])
 return {at, redis.call('GET', KEYS[2]) or '', redis.call('HGETALL', KEYS[1])}
 `;
 
+// Deletes fields only if they still hold the value read (another replica may have rewritten them since).
+const PRUNE = `
+local n = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then redis.call('HDEL', KEYS[1], ARGV[i]); n = n + 1 end
+end
+return n
+`;
+
+/** How long an inert entry (an expired block or silence, a removed window) stays in the hash. */
+const INERT_KEEP_MS = { block: 60_000, silence: 86_400_000, maintenance: 86_400_000 } as const;
+
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 const WRITE_SHA = sha1(WRITE);
 const LOAD_SHA = sha1(LOAD);
+const PRUNE_SHA = sha1(PRUNE);
 
 interface Envelope {
   v: number;
@@ -118,6 +131,8 @@ export type ControlStateStats = {
   reseeded: number;
   /** Full re-reads of the hash. */
   reconciles: number;
+  /** Inert entries (blocks and silences long expired, windows long removed) this replica deleted from the hash. */
+  pruned: number;
   lastSyncAt?: number;
   lastError?: string;
 };
@@ -191,7 +206,7 @@ export class ControlStatePart implements FleetPart, SharedListener {
   private lastSyncAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private resolveStart: (() => void) | undefined;
-  private counts = { published: 0, applied: 0, rejected: 0, dropped: 0, reseeded: 0, reconciles: 0 };
+  private counts = { published: 0, applied: 0, rejected: 0, dropped: 0, reseeded: 0, reconciles: 0, pruned: 0 };
   private readonly onMessage = (channel: string, message: string): void => {
     if (channel === this.channel) this.receive(message);
   };
@@ -443,7 +458,49 @@ export class ControlStatePart implements FleetPart, SharedListener {
       }
     }
     this.applyLoaded(loaded);
+    await this.prune(loaded);
     return this.synced();
+  }
+
+  /**
+   * Keeps the hash (and what replicas hold) bounded: a blocked key, a silence or a window
+   * adds a field, so fields long inert are deleted — only if unchanged since read.
+   */
+  private async prune(loaded: { now: number; entries: Map<string, Envelope>; raw: Map<string, string> }): Promise<void> {
+    const args: string[] = [];
+    for (const [f, env] of loaded.entries) {
+      const kind = f.slice(0, f.indexOf(':'));
+      const ends =
+        kind === 'block'
+          ? env.at + (typeof env.s['blockedForMs'] === 'number' ? env.s['blockedForMs'] : 0) + INERT_KEEP_MS.block
+          : kind === 'silence'
+            ? env.at + (typeof env.s['endsInMs'] === 'number' ? env.s['endsInMs'] : 0) + INERT_KEEP_MS.silence
+            : kind === 'maintenance' && env.s['removed'] === true
+              ? env.at + INERT_KEEP_MS.maintenance
+              : Infinity;
+      if (ends > loaded.now) continue;
+      const raw = loaded.raw.get(f);
+      if (raw === undefined) continue;
+      args.push(f, raw);
+      if (args.length >= 200) break;
+    }
+    if (args.length === 0) return;
+    let n: unknown;
+    try {
+      n = await this.ctx.redis.evalsha(PRUNE_SHA, 1, this.hash, ...args);
+    } catch (err) {
+      if (!String(err).includes('NOSCRIPT')) throw err;
+      n = await this.ctx.redis.eval(PRUNE, 1, this.hash, ...args);
+    }
+    this.counts.pruned += Number(n);
+    for (let i = 0; i < args.length; i += 2) this.forget(args[i]!);
+  }
+
+  private forget(f: string): void {
+    const h = this.held.get(f);
+    if (h === undefined) return;
+    this.held.delete(f);
+    this.heldBytes -= h.bytes;
   }
 
   private async doReconcileAfterSeed(): Promise<boolean> {
@@ -467,7 +524,7 @@ export class ControlStatePart implements FleetPart, SharedListener {
     return true;
   }
 
-  private async load(): Promise<{ now: number; epoch: string; entries: Map<string, Envelope> }> {
+  private async load(): Promise<{ now: number; epoch: string; entries: Map<string, Envelope>; raw: Map<string, string> }> {
     const args = [2, this.hash, this.epochKey] as const;
     let r: unknown;
     try {
@@ -480,11 +537,15 @@ export class ControlStatePart implements FleetPart, SharedListener {
     const now = Number(at);
     this.skew = now - this.monitor.clock.now();
     const entries = new Map<string, Envelope>();
+    const raw = new Map<string, string>();
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const env = parseEnvelope(flat[i + 1]!);
-      if (env !== undefined && env.e === epoch) entries.set(flat[i]!, env);
+      if (env !== undefined && env.e === epoch) {
+        entries.set(flat[i]!, env);
+        raw.set(flat[i]!, flat[i + 1]!);
+      }
     }
-    return { now, epoch, entries };
+    return { now, epoch, entries, raw };
   }
 
   private applyLoaded(loaded: { now: number; entries: Map<string, Envelope> }): void {

@@ -243,4 +243,66 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('shared control state (sk
     // Both held the same entry; one seed went in, the other saw a seed of the same old version.
     expect(Number(part(a!)['reseeded']) + Number(part(b!)['reseeded'])).toBe(1);
   });
+
+  it('re-seeding after Redis lost its data is deterministic: the highest old version of an entry wins, whatever was seeded first', async () => {
+    const [a, b] = await fleetOf(2);
+    const f = (m: Member) => m.monitor.controls.features.get('recommendations')!;
+    f(a!).disable({ reason: 'v1' });
+    await vi.waitFor(() => expect(f(b!).isEnabled()).toBe(false), WAIT);
+    f(b!).enable({ reason: 'v2' });
+    await vi.waitFor(() => expect(f(a!).isEnabled()).toBe(true), WAIT);
+    const hash = `firebreak:${a!.monitor.service}:state`;
+    const prefix = `firebreak:${a!.monitor.service}:state`;
+    const raw = new Redis(server.url);
+    try {
+      const { v } = JSON.parse((await raw.hget(hash, 'feature:recommendations'))!) as { v: number };
+      expect(v).toBe(2);
+      // Redis loses its data, and a stale replica's seed (old version 1: "disabled") lands first.
+      const t = await raw.time();
+      const at = Number(t[0]) * 1000 + Math.floor(Number(t[1]) / 1000);
+      const stale = JSON.stringify({ v: 1, e: 'other-epoch', at, r: 'stale', o: 1, s: { enabled: false, by: 'stale', reason: 'v1' } });
+      await raw.multi().flushdb().set(`${prefix}:epoch`, 'other-epoch').set(`${prefix}:version`, '1').hset(hash, 'feature:recommendations', stale).exec();
+      await vi.waitFor(async () => {
+        const now = JSON.parse((await raw.hget(hash, 'feature:recommendations'))!) as { e: string; o?: number; s: { enabled: boolean; reason?: string } };
+        expect(now).toMatchObject({ e: 'other-epoch', o: 2, s: { enabled: true, reason: 'v2' } });
+        for (const m of [a!, b!]) {
+          expect(f(m).isEnabled()).toBe(true);
+          expect(part(m)['epoch']).toBe('other-epoch');
+        }
+      }, RECONNECT);
+
+      // The other way round: a seed of a higher old version than the replicas hold wins over theirs.
+      const newer = JSON.stringify({ v: 1, e: 'third-epoch', at, r: 'newer', o: 99, s: { enabled: false, by: 'newer', reason: 'v99' } });
+      await raw.multi().flushdb().set(`${prefix}:epoch`, 'third-epoch').set(`${prefix}:version`, '1').hset(hash, 'feature:recommendations', newer).exec();
+      await vi.waitFor(() => {
+        for (const m of [a!, b!]) expect(f(m).stats()).toMatchObject({ enabled: false, reason: 'v99' });
+      }, RECONNECT);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  it('keeps the hash bounded: a block expired for a while is deleted from Redis and from what replicas hold', async () => {
+    const [a] = await fleetOf(1, (m) => void m.rateLimiter('api', { maxRequests: 10, windowSeconds: 60 }));
+    a!.monitor.controls.rateLimiters.get('api')!.block('198.51.100.1', 600_000);
+    await vi.waitFor(() => expect(part(a!)['entries']).toBe(1), WAIT);
+    const hash = `firebreak:${a!.monitor.service}:state`;
+    const raw = new Redis(server.url);
+    try {
+      const live = JSON.parse((await raw.hget(hash, 'block:["api","198.51.100.1"]'))!) as { e: string };
+      // A block of 1 s written 2 minutes ago (in Redis time): long inert.
+      const t = await raw.time();
+      const at = Number(t[0]) * 1000 + Math.floor(Number(t[1]) / 1000) - 120_000;
+      const old = JSON.stringify({ v: 1, e: live.e, at, r: 'x', s: { blockedForMs: 1000 } });
+      await raw.hset(hash, 'block:["api","192.0.2.9"]', old);
+      await vi.waitFor(async () => {
+        expect(await raw.hexists(hash, 'block:["api","192.0.2.9"]')).toBe(0);
+        expect(part(a!)['pruned']).toBe(1);
+      }, WAIT);
+      // The live block stays.
+      expect(await raw.hexists(hash, 'block:["api","198.51.100.1"]')).toBe(1);
+    } finally {
+      raw.disconnect();
+    }
+  });
 });
