@@ -305,4 +305,26 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('shared control state (sk
       raw.disconnect();
     }
   });
+
+  it('malformed shared state never crashes a replica: it is counted as rejected and the rest still applies', async () => {
+    const [a, b] = await fleetOf(2);
+    const hash = `firebreak:${a!.monitor.service}:state`;
+    const raw = new Redis(server.url);
+    try {
+      await raw.publish(`${hash}:changes`, 'not json');
+      await raw.publish(`${hash}:changes`, JSON.stringify({ f: 'feature:recommendations', v: 'x' }));
+      const { e } = { e: String(part(a!)['epoch']) };
+      const t = await raw.time();
+      const at = Number(t[0]) * 1000 + Math.floor(Number(t[1]) / 1000);
+      // A silence whose matchers are not matchers, under the epoch in use and a high version.
+      await raw.hset(hash, 'silence:sil_bad', JSON.stringify({ v: 1_000_000, e, at, r: 'evil', s: { matchers: 'all', endsInMs: 1000 } }));
+      await raw.hset(hash, 'nonsense', JSON.stringify({ v: 1_000_001, e, at, r: 'evil', s: {} }));
+      await vi.waitFor(() => expect(part(b!)['rejected']).toBeGreaterThanOrEqual(1), WAIT);
+      expect(b!.monitor.silences.list()).toEqual([]);
+      a!.monitor.controls.features.get('recommendations')!.disable();
+      await vi.waitFor(() => expect(b!.monitor.controls.features.get('recommendations')!.isEnabled()).toBe(false), WAIT);
+    } finally {
+      raw.disconnect();
+    }
+  });
 });
