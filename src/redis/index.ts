@@ -138,8 +138,9 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
     stats: () => ({
       replica: ctx.replica,
       synced,
-      degraded: !redisUp() || (timedOut && !synced),
-      parts: Object.fromEntries(parts.map((p) => [p.name, p.stats()])),
+      ...((all) => ({ degraded: !redisUp() || (timedOut && !synced) || Object.values(all).some((p) => p['degraded'] === true), parts: all }))(
+        Object.fromEntries(parts.map((p) => [p.name, p.stats()])) as Record<string, Record<string, unknown>>,
+      ),
     }),
     close: async () => {
       clearTimeout(timer);
