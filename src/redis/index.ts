@@ -135,13 +135,12 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
   return {
     replica: ctx.replica,
     ready,
-    stats: () => ({
-      replica: ctx.replica,
-      synced,
-      ...((all) => ({ degraded: !redisUp() || (timedOut && !synced) || Object.values(all).some((p) => p['degraded'] === true), parts: all }))(
-        Object.fromEntries(parts.map((p) => [p.name, p.stats()])) as Record<string, Record<string, unknown>>,
-      ),
-    }),
+    stats: () => {
+      const partStats: Record<string, Record<string, unknown>> = Object.fromEntries(parts.map((p) => [p.name, p.stats()]));
+      // A part that cannot reach Redis (a failed script, a lost subscription) degrades the fleet too.
+      const partDegraded = Object.values(partStats).some((p) => p['degraded'] === true);
+      return { replica: ctx.replica, synced, degraded: !redisUp() || (timedOut && !synced) || partDegraded, parts: partStats };
+    },
     close: async () => {
       clearTimeout(timer);
       await Promise.all(parts.map((p) => p.close().catch(() => undefined)));
