@@ -200,6 +200,8 @@ export class ControlStatePart implements FleetPart, SharedListener {
   private flushing: Promise<void> | undefined;
   private reconciling: Promise<boolean> | undefined;
   private loaded = false;
+  private subscribed = false;
+  private subscribing: Promise<void> | undefined;
   private closed = false;
   private failed = false;
   private lastError: string | undefined;
@@ -234,20 +236,33 @@ export class ControlStatePart implements FleetPart, SharedListener {
     const started = new Promise<void>((resolve) => {
       this.resolveStart = resolve;
     });
-    try {
-      await this.ctx.subscriber.subscribe(this.channel);
-    } catch (err) {
-      this.fail(err);
-    }
+    await this.subscribe();
     // Not ready until the shared state is loaded: a replica that does not know which levers are
     // pulled must get no traffic. Retried on reconnect and by the timer; `syncTimeoutMs` caps the wait.
     await this.reconcile();
     return started;
   }
 
+  /** Subscribes once; ioredis re-subscribes by itself after a reconnect of a subscription that succeeded. */
+  private subscribe(): Promise<void> {
+    if (this.subscribed) return Promise.resolve();
+    this.subscribing ??= this.ctx.subscriber
+      .subscribe(this.channel)
+      .then(
+        () => {
+          this.subscribed = true;
+        },
+        (err: unknown) => this.fail(err),
+      )
+      .finally(() => {
+        this.subscribing = undefined;
+      });
+    return this.subscribing;
+  }
+
   stats(): ControlStateStats {
     const s: ControlStateStats = {
-      degraded: this.ctx.redis.status !== 'ready' || this.failed,
+      degraded: this.ctx.redis.status !== 'ready' || this.failed || !this.subscribed,
       loaded: this.loaded,
       epoch: this.epoch,
       entries: this.held.size,
@@ -310,7 +325,9 @@ export class ControlStatePart implements FleetPart, SharedListener {
       .catch((err: unknown) => this.fail(err))
       .finally(() => {
         this.flushing = undefined;
-        if (this.dirty.size > 0 && this.up() && !this.failed) this.scheduleFlush();
+        // Only when a flush can make progress: before the first load or after a failure, the
+        // next successful read schedules it (a busy loop of microtasks would starve the host).
+        if (this.dirty.size > 0 && this.up() && this.loaded && !this.failed) this.scheduleFlush();
       });
   }
 
@@ -447,6 +464,7 @@ export class ControlStatePart implements FleetPart, SharedListener {
       this.fail(new Error(`Redis ${this.ctx.redis.status}`));
       return false;
     }
+    if (!this.subscribed) void this.subscribe();
     const loaded = await this.load();
     this.counts.reconciles++;
     if (loaded.epoch !== this.epoch) {

@@ -327,4 +327,49 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('shared control state (sk
       raw.disconnect();
     }
   });
+
+  it('a change made before the first load neither starves the host nor is lost: it wins once the load is done', async () => {
+    const [a] = await fleetOf(1);
+    a!.monitor.controls.features.get('recommendations')!.disable({ reason: 'fleet says off' });
+    await vi.waitFor(() => expect(part(a!)['pending']).toBe(0), WAIT);
+    // A replica whose Redis scripts wait behind a gate: its first load has not happened.
+    const monitor = createMonitor({ service: a!.monitor.service });
+    monitor.feature('recommendations');
+    const redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    redis.on('error', () => {});
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => (open = r));
+    const gated = new Proxy(redis, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop);
+        if ((prop === 'eval' || prop === 'evalsha') && typeof value === 'function') {
+          return async (...args: unknown[]) => {
+            await gate;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const fleet = redisFleet(monitor, { redis: gated, replica: 'gated', reconcileEveryMs: 200 });
+    try {
+      await vi.waitFor(() => expect(redis.status).toBe('ready'), WAIT);
+      monitor.controls.features.get('recommendations')!.disable({ reason: 'operator, before the load' });
+      // The event loop still turns (no busy loop of flush attempts while not loaded).
+      await new Promise<void>((r) => setImmediate(r));
+      expect(fleet.stats().parts['control-state']).toMatchObject({ loaded: false, pending: 1 });
+      open();
+      await fleet.ready;
+      await vi.waitFor(() => expect(fleet.stats().parts['control-state']?.['pending']).toBe(0), WAIT);
+      expect(monitor.controls.features.get('recommendations')!.stats()).toMatchObject({ enabled: false, reason: 'operator, before the load' });
+      // Written after the load as the newest decision (the other replica was already off: no change there).
+      const raw = await redis.hget(`firebreak:${monitor.service}:state`, 'feature:recommendations');
+      expect(JSON.parse(raw!)).toMatchObject({ r: 'gated', s: { enabled: false, reason: 'operator, before the load' } });
+    } finally {
+      open();
+      await fleet.close();
+      redis.disconnect();
+      await monitor.close();
+    }
+  });
 });
