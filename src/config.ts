@@ -48,6 +48,8 @@ export const monitorOptionsSchema = z
   .strictObject({
     /** Service name, shown in stats, messages and metric help. */
     service: z.string().min(1, 'service must not be empty').max(100),
+    /** This process's name among the service's replicas: in audit entries and action executions (default `<hostname>-<pid>`; `redisFleet` sets its own). */
+    replica: z.string().min(1, 'replica must not be empty').max(128).regex(/^[\w.:-]+$/, 'replica: letters, digits and . _ : - only').optional(),
     /** Time source; defaults to the system clock (which follows `vi.useFakeTimers()`). */
     clock: clockSchema.optional(),
     /** The objectives to evaluate (with `preset: 'runbook'`, added to or replacing by name the runbooks' SLO table, {@link RUNBOOK_SLOS}). */

@@ -36,6 +36,7 @@ export type {
   ActionResult,
   ActionInfo,
   ActionExecution,
+  ExecutionFleet,
   ActionOutcome,
   ActionRisk,
   ActionSource,

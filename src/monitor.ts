@@ -253,6 +253,10 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   readonly actions: ActionRegistry;
   /** The controls (features, caches, rate limiters, fallbacks, canaries) by name, and their stats. */
   readonly controls: Controls;
+  /** This replica's name (option `replica`, default `<hostname>-<pid>`; `redisFleet` sets the fleet's): in audit entries and action executions. */
+  get replica(): string {
+    return this.actions.replica;
+  }
   /** Playbooks: incident type → ordered steps (the `runbook` preset by default). */
   readonly playbooks: Playbooks;
   /** Auto-remediation: policy, pause/resume, stats (off unless `autoRemediate` is set). */
@@ -387,6 +391,9 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       },
       detector: (spec) => this.detector(spec),
     });
+    if (opts.replica !== undefined) this.actions.setReplica(opts.replica);
+    this.silences.shared = this.controls.shared;
+    this.maintenance.shared = this.controls.shared;
     this.playbooks = new Playbooks(opts.playbooks);
     this.remediation = new AutoRemediation(
       {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { ActionError, ConfigError, ValidationError } from '../errors.js';
@@ -18,6 +19,7 @@ import {
   type AuditEntry,
   type AuditFilter,
   type ExecuteOptions,
+  type ExecutionFleet,
   type JsonSchema,
   type RevertOptions,
 } from './types.js';
@@ -51,6 +53,8 @@ export interface ActionRegistryHooks {
   timeline?(incidentId: string, entry: ActionTimelineEntry): void;
   /** Throws (e.g. `NotFoundError`) when `incidentId` does not exist: the request is refused before running. */
   requireIncident?(incidentId: string): void;
+  /** With a fleet attached: settles once this replica's lever changes reached the fleet (or could not). Never rejects. */
+  propagation?(): Promise<ExecutionFleet>;
 }
 
 /**
@@ -139,6 +143,7 @@ export class ActionRegistry {
   private seq = 0;
   private executionsDropped = 0;
   private timelineErrors = 0;
+  private replicaName = `${hostname()}-${process.pid}`;
 
   constructor(clock: Clock, options: ActionsOptions = {}, hooks: ActionRegistryHooks = {}) {
     this.clock = clock;
@@ -147,6 +152,22 @@ export class ActionRegistry {
     this.opts = parsed.data;
     this.hooks = hooks;
     this.log = new AuditLog(this.opts.auditSize);
+  }
+
+  /** The replica name executions and audit entries carry. */
+  get replica(): string {
+    return this.replicaName;
+  }
+
+  /** @internal Sets the replica name (monitor option `replica`, or the fleet's). */
+  setReplica(name: string): void {
+    this.replicaName = name;
+  }
+
+  /** @internal Installs (or removes) the propagation hook of a fleet. */
+  setPropagation(hook: (() => Promise<ExecutionFleet>) | undefined): void {
+    if (hook === undefined) delete this.hooks.propagation;
+    else this.hooks.propagation = hook;
   }
 
   /** @internal Replaces the hooks (the monitor wires them once its parts exist). */
@@ -390,11 +411,20 @@ export class ActionRegistry {
       signal: controller.signal,
     };
     const settled = runIsolated(this.clock, reg.timeoutMs, controller, () => reg.def.execute(ctx));
-    const done = settled.then((s) => {
+    const finish = (s: Settled, fleet: ExecutionFleet | undefined): ActionExecution => {
       this.running.delete(id);
       this.inflight.delete(id);
-      const ex = this.finishExecution(reg, s, { executionId, params, opts, startedAt, t0 });
+      const ex = this.finishExecution(reg, s, { executionId, params, opts, startedAt, t0, fleet });
       return copy(ex);
+    };
+    const done = settled.then((s) => {
+      // Only with a fleet: the answer says whether the change reached it (no extra await otherwise).
+      const propagation = this.hooks.propagation;
+      if (propagation === undefined) return finish(s, undefined);
+      return propagation().then(
+        (fleet) => finish(s, fleet),
+        () => finish(s, { propagated: false, pending: -1 }),
+      );
     });
     this.inflight.set(id, done.then(noop, noop));
     return done;
@@ -403,7 +433,14 @@ export class ActionRegistry {
   private finishExecution(
     reg: Registered,
     s: Settled,
-    a: { executionId: string; params: Record<string, unknown>; opts: z.output<typeof executeOptionsSchema>; startedAt: number; t0: number },
+    a: {
+      executionId: string;
+      params: Record<string, unknown>;
+      opts: z.output<typeof executeOptionsSchema>;
+      startedAt: number;
+      t0: number;
+      fleet: ExecutionFleet | undefined;
+    },
   ): ActionExecution {
     const finishedAt = this.clock.now();
     const ok = s.outcome === 'success' || s.outcome === 'noop';
@@ -421,8 +458,10 @@ export class ActionRegistry {
       outcome: s.outcome,
       noop: s.outcome === 'noop',
       ok,
+      replica: this.replicaName,
       revertible: s.outcome === 'success' && typeof reg.def.revert === 'function',
     };
+    if (a.fleet !== undefined) ex.fleet = a.fleet;
     if (a.opts.incidentId !== undefined) ex.incidentId = a.opts.incidentId;
     if (s.result.message !== undefined) ex.message = s.result.message;
     if (s.result.data !== undefined) ex.data = s.result.data;
@@ -439,7 +478,9 @@ export class ActionRegistry {
       params: ex.params,
       outcome: ex.outcome,
       durationMs: ex.durationMs,
+      replica: ex.replica,
     };
+    if (ex.fleet !== undefined) entry.fleet = { ...ex.fleet };
     if (ex.incidentId !== undefined) entry.incidentId = ex.incidentId;
     if (ex.message !== undefined) entry.message = ex.message;
     if (ex.error !== undefined) entry.error = ex.error;
@@ -494,17 +535,25 @@ export class ActionRegistry {
       data: ex.data ?? {},
       execution: copy(ex),
     };
-    const done = runIsolated(this.clock, reg.timeoutMs, controller, () => revertFn.call(reg.def, ctx)).then((s) => {
+    const finish = (s: Settled, fleet: ExecutionFleet | undefined): ActionExecution => {
       this.running.delete(ex.action);
       this.inflight.delete(ex.action);
-      this.finishRevert(reg, ex, s, by, t0);
+      this.finishRevert(reg, ex, s, by, t0, fleet);
       return copy(ex);
+    };
+    const done = runIsolated(this.clock, reg.timeoutMs, controller, () => revertFn.call(reg.def, ctx)).then((s) => {
+      const propagation = this.hooks.propagation;
+      if (propagation === undefined) return finish(s, undefined);
+      return propagation().then(
+        (fleet) => finish(s, fleet),
+        () => finish(s, { propagated: false, pending: -1 }),
+      );
     });
     this.inflight.set(ex.action, done.then(noop, noop));
     return done;
   }
 
-  private finishRevert(reg: Registered, ex: ActionExecution, s: Settled, by: string, t0: number): void {
+  private finishRevert(reg: Registered, ex: ActionExecution, s: Settled, by: string, t0: number, fleet: ExecutionFleet | undefined): void {
     const at = this.clock.now();
     const ok = s.outcome === 'success' || s.outcome === 'noop';
     const rec: ActionExecution['revert'] & object = { at, by, outcome: s.outcome, durationMs: Math.max(0, this.clock.monotonic() - t0) };
@@ -523,7 +572,12 @@ export class ActionRegistry {
       params: ex.params,
       outcome: s.outcome,
       durationMs: rec.durationMs,
+      replica: this.replicaName,
     };
+    if (fleet !== undefined) {
+      entry.fleet = { ...fleet };
+      ex.fleet = { ...fleet };
+    }
     if (ex.incidentId !== undefined) entry.incidentId = ex.incidentId;
     if (rec.message !== undefined) entry.message = rec.message;
     if (rec.error !== undefined) entry.error = rec.error;

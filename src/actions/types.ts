@@ -238,10 +238,32 @@ export interface ActionExecution {
   error?: string;
   /** `data` returned by `execute`. */
   data?: Record<string, unknown>;
+  /** The replica that ran it (monitor option `replica`; the fleet's name under `redisFleet`). */
+  replica: string;
+  /** With a fleet attached: whether the change reached the fleet (see {@link ExecutionFleet}). */
+  fleet?: ExecutionFleet;
   /** It can be reverted now: it changed something, has a revert, and is not reverted yet. */
   revertible: boolean;
   /** Set once a revert was attempted (the last attempt). */
   revert?: RevertRecord;
+}
+
+/**
+ * Whether an execution's change reached the fleet (`redisFleet`): `propagated`
+ * once Redis ordered and published every lever change made so far on this
+ * replica; false while Redis is unreachable — the change holds locally, is
+ * `pending`, and is pushed when Redis is back.
+ *
+ * @example
+ * ```ts
+ * const ex = await monitor.actions.execute('feature.disable', { params: { name: 'rerank' }, by: 'alice' });
+ * if (ex.fleet?.propagated === false) console.warn(`only this replica: ${ex.fleet.pending} change(s) pending`);
+ * ```
+ */
+export interface ExecutionFleet {
+  propagated: boolean;
+  /** Lever changes of this replica not yet acknowledged by Redis. */
+  pending: number;
 }
 
 /**
@@ -267,6 +289,10 @@ export interface AuditEntry {
   durationMs: number;
   message?: string;
   error?: string;
+  /** The replica that took the action. */
+  replica: string;
+  /** With a fleet attached: whether the change reached the fleet. */
+  fleet?: ExecutionFleet;
 }
 
 /** Filter of {@link ActionRegistry.audit}. */

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { ChangeLatch, SharedState } from '../change-latch.js';
 import type { Clock } from '../clock.js';
 import { LimitError, NotFoundError, ValidationError } from '../errors.js';
 import { parseInput } from './inputs.js';
@@ -105,6 +107,18 @@ export const MAINTENANCE_LIMITS = Object.freeze({
 });
 
 type Def = Omit<MaintenanceWindow, 'active' | 'activeUntil' | 'nextStartAt'>;
+
+/** A window as the fleet shares it (validated again on every replica). */
+const sharedWindowSchema = z.object({
+  name: z.string().min(1).max(100),
+  matchers: z.array(matcherSchema).max(20),
+  once: z.object({ startsAt: z.number().finite(), endsAt: z.number().finite() }).optional(),
+  daily: z.object({ at: hhmm, durationMs: z.number().int().positive() }).optional(),
+  weekly: z.object({ days: z.array(z.enum(WEEKDAYS)).min(1).max(7), at: hhmm, durationMs: z.number().int().positive() }).optional(),
+  createdBy: z.string().min(1).max(200),
+  comment: z.string().max(1_000),
+  createdAt: z.number().finite(),
+});
 interface Stored {
   w: Def;
   test: CompiledMatchers;
@@ -168,6 +182,8 @@ export class Maintenance {
   private bytes = 0;
   private seq = 0;
   private readonly changed: () => void;
+  /** @internal The monitor's change latch (the fleet shares maintenance windows). */
+  shared: ChangeLatch | undefined;
 
   /** @internal Built by the monitor; use `monitor.maintenance`. */
   constructor(clock: Clock, onChange: () => void) {
@@ -187,7 +203,7 @@ export class Maintenance {
     const v = parseInput(maintenanceInputSchema, 'maintenance window', input);
     const now = this.clock.now();
     if (v.once !== undefined && v.once.endsAt <= now) throw new ValidationError('maintenance window', [{ path: 'once.endsAt', message: 'endsAt must be in the future' }]);
-    const w: Def = { id: `mw_${now.toString(36)}_${(++this.seq).toString(36)}`, name: v.name, matchers: v.matchers, createdBy: v.createdBy, comment: v.comment, createdAt: now };
+    const w: Def = { id: `mw_${now.toString(36)}_${(++this.seq).toString(36)}${randomBytes(3).toString('hex')}`, name: v.name, matchers: v.matchers, createdBy: v.createdBy, comment: v.comment, createdAt: now };
     if (v.once !== undefined) w.once = v.once;
     if (v.daily !== undefined) w.daily = v.daily;
     if (v.weekly !== undefined) w.weekly = { ...v.weekly, days: [...new Set(v.weekly.days)] };
@@ -197,6 +213,7 @@ export class Maintenance {
     this.windows.set(w.id, { w, test: compileMatchers(w.matchers), bytes });
     this.bytes += bytes;
     this.changed();
+    this.shared?.changed('maintenance', w.id);
     return this.view(w, now);
   }
 
@@ -227,7 +244,41 @@ export class Maintenance {
     this.windows.delete(id);
     this.bytes -= x.bytes;
     this.changed();
+    this.shared?.changed('maintenance', id);
     return this.view(x.w, this.clock.now());
+  }
+
+  /**
+   * @internal One window as the fleet shares it (`{ removed: true }` once removed). Its times
+   * stay absolute: a window is a calendar time ("02:00 UTC"), the same instant on every replica.
+   */
+  exportShared(id: string): SharedState {
+    const x = this.windows.get(id);
+    return x === undefined ? { removed: true } : { window: x.w };
+  }
+
+  /** @internal Takes a window from the fleet (added or removed on another replica); throws on a malformed one or past the limits. */
+  applyShared(id: string, state: SharedState): void {
+    const existing = this.windows.get(id);
+    if (state['removed'] === true) {
+      if (existing === undefined) return;
+      this.windows.delete(id);
+      this.bytes -= existing.bytes;
+      this.changed();
+      return;
+    }
+    if (existing !== undefined) return;
+    const v = parseInput(sharedWindowSchema, 'shared maintenance window', state['window']);
+    const w: Def = { id, name: v.name, matchers: v.matchers, createdBy: v.createdBy, comment: v.comment, createdAt: v.createdAt };
+    if (v.once !== undefined) w.once = v.once;
+    if (v.daily !== undefined) w.daily = v.daily;
+    if (v.weekly !== undefined) w.weekly = v.weekly;
+    const bytes = JSON.stringify(w).length * 2;
+    if (this.windows.size >= MAINTENANCE_LIMITS.maxWindows) throw new LimitError('maintenance windows', MAINTENANCE_LIMITS.maxWindows);
+    if (this.bytes + bytes > MAINTENANCE_LIMITS.maxBytes) throw new LimitError('bytes of maintenance windows', MAINTENANCE_LIMITS.maxBytes);
+    this.windows.set(id, { w, test: compileMatchers(w.matchers), bytes });
+    this.bytes += bytes;
+    this.changed();
   }
 
   /** @internal The open window that covers `incident` at `now`, if any. */

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { ChangeLatch, SharedState } from '../change-latch.js';
 import type { Clock } from '../clock.js';
 import { LimitError, NotFoundError, ValidationError } from '../errors.js';
 import { parseInput } from './inputs.js';
@@ -24,6 +26,17 @@ export const silenceFieldsSchema = z.strictObject({
     /** Why: shown on the timeline of every incident it silences. */
     comment: z.string().trim().min(1, 'must not be empty').max(1_000, 'must be at most 1000 characters'),
   });
+
+/** A silence as the fleet shares it: times relative to when it was exported. */
+const sharedSilenceSchema = z.object({
+  matchers: z.array(matcherSchema).min(1).max(20),
+  startsInMs: z.number().finite(),
+  endsInMs: z.number().finite(),
+  createdInMs: z.number().finite(),
+  createdBy: z.string().min(1).max(200),
+  comment: z.string().min(1).max(1_000),
+  expiredBy: z.string().max(200).optional(),
+});
 
 /** `add()` input, as validated. */
 export const silenceInputSchema = silenceFieldsSchema.superRefine((s, ctx) => {
@@ -121,6 +134,8 @@ export class Silences {
   private bytes = 0;
   private seq = 0;
   private readonly changed: () => void;
+  /** @internal The monitor's change latch (the fleet shares silences). */
+  shared: ChangeLatch | undefined;
 
   /** @internal Built by the monitor; use `monitor.silences`. */
   constructor(clock: Clock, onChange: () => void) {
@@ -147,7 +162,8 @@ export class Silences {
     if (endsAt <= now) throw new ValidationError('silence', [{ path: 'endsAt', message: 'endsAt must be in the future' }]);
     if (endsAt - startsAt > MAX_DURATION_MS) throw new ValidationError('silence', [{ path: 'endsAt', message: 'a silence lasts at most 366 days' }]);
     const s: Omit<Silence, 'state'> = {
-      id: `sil_${now.toString(36)}_${(++this.seq).toString(36)}`,
+      // The random part keeps ids unique across the replicas of a fleet.
+      id: `sil_${now.toString(36)}_${(++this.seq).toString(36)}${randomBytes(3).toString('hex')}`,
       matchers: v.matchers,
       startsAt,
       endsAt,
@@ -161,6 +177,7 @@ export class Silences {
     this.live.set(s.id, { s, test: compileMatchers(s.matchers), bytes });
     this.bytes += bytes;
     this.changed();
+    this.shared?.changed('silence', s.id);
     return { ...s, matchers: s.matchers.map((m) => ({ ...m })), state: stateAt(s, now) };
   }
 
@@ -210,7 +227,66 @@ export class Silences {
     x.s.expiredBy = String(by).slice(0, 200);
     this.sweep(now);
     this.changed();
+    this.shared?.changed('silence', x.s.id);
     return { ...x.s, matchers: x.s.matchers.map((m) => ({ ...m })), state: 'expired' };
+  }
+
+  /** @internal One silence as the fleet shares it (times relative to `now`), or undefined when forgotten. */
+  exportShared(id: string, now: number): SharedState | undefined {
+    const s = this.live.get(id)?.s ?? this.expired.find((e) => e.id === id);
+    if (s === undefined) return undefined;
+    const out: SharedState = {
+      matchers: s.matchers,
+      startsInMs: s.startsAt - now,
+      endsInMs: s.endsAt - now,
+      createdInMs: s.createdAt - now,
+      createdBy: s.createdBy,
+      comment: s.comment,
+    };
+    if (s.expiredBy !== undefined) out['expiredBy'] = s.expiredBy;
+    return out;
+  }
+
+  /**
+   * @internal Takes a silence from the fleet (added, or expired early, on another replica).
+   * Throws `ValidationError` on a malformed one and `LimitError` past the limits, as `add` does.
+   */
+  applyShared(id: string, state: SharedState, now: number): void {
+    const v = parseInput(sharedSilenceSchema, 'shared silence', state);
+    const def: Omit<Silence, 'state'> = {
+      id,
+      matchers: v.matchers,
+      startsAt: now + v.startsInMs,
+      endsAt: now + v.endsInMs,
+      createdBy: v.createdBy,
+      comment: v.comment,
+      createdAt: now + v.createdInMs,
+    };
+    if (v.expiredBy !== undefined) def.expiredBy = v.expiredBy;
+    this.sweep(now);
+    const live = this.live.get(id);
+    if (live !== undefined) {
+      // Same silence: only its end (an early expiry) can have changed.
+      if (Math.abs(live.s.endsAt - def.endsAt) <= 50 && live.s.expiredBy === def.expiredBy) return;
+      live.s.endsAt = def.endsAt;
+      if (live.s.startsAt > def.endsAt) live.s.startsAt = def.endsAt;
+      if (def.expiredBy !== undefined) live.s.expiredBy = def.expiredBy;
+      this.sweep(now);
+      this.changed();
+      return;
+    }
+    if (this.expired.some((e) => e.id === id)) return;
+    if (def.endsAt <= now) {
+      this.expired.push(def);
+      if (this.expired.length > SILENCE_LIMITS.keepExpired) this.expired.shift();
+      return;
+    }
+    const bytes = JSON.stringify(def).length * 2;
+    if (this.live.size >= SILENCE_LIMITS.maxSilences) throw new LimitError('silences', SILENCE_LIMITS.maxSilences);
+    if (this.bytes + bytes > SILENCE_LIMITS.maxBytes) throw new LimitError('bytes of silences', SILENCE_LIMITS.maxBytes);
+    this.live.set(id, { s: def, test: compileMatchers(def.matchers), bytes });
+    this.bytes += bytes;
+    this.changed();
   }
 
   /** @internal The active silence that matches `incident` at `now`, if any. */

@@ -22,10 +22,12 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Monitor } from '../monitor.js';
 import type { FleetContext, FleetPart } from './context.js';
+import { controlState } from './control-state.js';
 import { incidentFleetOptionsSchema, incidentsPart } from './incidents.js';
 import { fleetWindows, windowsOptionsSchema, type FleetWindows } from './windows.js';
 
 export type { FleetContext, FleetPart } from './context.js';
+export { CONTROL_STATE_LIMITS, type ControlStateStats } from './control-state.js';
 export type { IncidentFleetOptions } from './incidents.js';
 export type { FleetWindows, FleetWindowStats, FleetEvaluation, WindowsOptions, WindowsPartStats } from './windows.js';
 // The snapshot format, for a transport other than Redis (and the bench).
@@ -114,14 +116,15 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
     monitor,
     redis: opts.redis,
     subscriber,
-    replica: opts.replica ?? `${hostname()}-${process.pid}`,
+    replica: opts.replica ?? monitor.options.replica ?? `${hostname()}-${process.pid}`,
     prefix: `${opts.keyPrefix}:${monitor.service}:`,
     reconcileEveryMs: opts.reconcileEveryMs,
     syncTimeoutMs: opts.syncTimeoutMs,
   };
   // Each part of the fleet, in start order (add new parts here).
   const windows = fleetWindows(ctx, opts.windows);
-  const parts: FleetPart[] = [windows.part];
+  // Control state first: a replica is not ready before it knows which levers are pulled.
+  const parts: FleetPart[] = [controlState(ctx), windows.part];
   parts.push(incidentsPart(ctx, opts.incidents));
 
   let synced = false;
@@ -149,12 +152,12 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
     replica: ctx.replica,
     ready,
     windows: windows.api,
-    stats: () => ({
-      replica: ctx.replica,
-      synced,
-      degraded: !redisUp() || (timedOut && !synced),
-      parts: Object.fromEntries(parts.map((p) => [p.name, p.stats()])),
-    }),
+    stats: () => {
+      const partStats: Record<string, Record<string, unknown>> = Object.fromEntries(parts.map((p) => [p.name, p.stats()]));
+      // A part that cannot reach Redis (a failed script, a lost subscription) degrades the fleet too.
+      const partDegraded = Object.values(partStats).some((p) => p['degraded'] === true);
+      return { replica: ctx.replica, synced, degraded: !redisUp() || (timedOut && !synced) || partDegraded, parts: partStats };
+    },
     close: async () => {
       clearTimeout(timer);
       await Promise.all(parts.map((p) => p.close().catch(() => undefined)));

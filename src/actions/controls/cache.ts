@@ -4,6 +4,7 @@ import type { Clock } from '../../clock.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import type { ActionRegistry } from '../registry.js';
 import { namedParams, pick } from './named.js';
+import { str, type ChangeLatch, type SharedState } from '../../change-latch.js';
 
 /**
  * What `monitor.cache(name, …)` accepts: lru-cache options (`max`, `ttl`,
@@ -95,6 +96,8 @@ export class GuardedCache<K extends {}, V extends {}> {
   // Concurrent loads of one key share one loader call; entries live only while the load is in flight.
   // A write to the key marks its load superseded: the load's (older) result must not overwrite the write.
   private readonly inflight = new Map<K, InflightLoad<V>>();
+  /** @internal The monitor's change latch (set by `Controls`). */
+  shared: ChangeLatch | undefined;
 
   constructor(name: string, clock: Clock, options: CacheOptions<K, V>, record: CacheRecorder) {
     this.name = name;
@@ -308,6 +311,7 @@ export class GuardedCache<K extends {}, V extends {}> {
     this.supersedeAll();
     this.disabled = true;
     this.reason = o.reason;
+    this.shared?.changed('cache', this.name);
     return true;
   }
 
@@ -320,7 +324,26 @@ export class GuardedCache<K extends {}, V extends {}> {
     if (!this.disabled) return false;
     this.disabled = false;
     this.reason = undefined;
+    this.shared?.changed('cache', this.name);
     return true;
+  }
+
+  /** @internal The state the fleet shares. */
+  exportShared(): SharedState {
+    return this.reason === undefined ? { disabled: this.disabled } : { disabled: this.disabled, reason: this.reason };
+  }
+
+  /** @internal Takes the fleet's state (idempotent). */
+  applyShared(s: SharedState): void {
+    if (s['disabled'] === true) {
+      if (this.disabled) return;
+      this.supersedeAll();
+      this.disabled = true;
+      this.reason = str(s, 'reason');
+    } else if (this.disabled) {
+      this.disabled = false;
+      this.reason = undefined;
+    }
   }
 
   /** True unless disabled. */

@@ -6,6 +6,7 @@ import type { ActionRegistry } from '../registry.js';
 import { fnv1a, FNV_OFFSET } from './hash.js';
 import { canaryDetectorSchema } from './detector-options.js';
 import { namedParams, pick } from './named.js';
+import { num, str, type ChangeLatch, type SharedState } from '../../change-latch.js';
 
 /**
  * Probes of an emergency-stopped canary: a small share of requests still goes
@@ -189,6 +190,8 @@ export class Canary {
   private lastProbeAt = -Infinity;
   private probeCount = 0;
   private probeBase: CanaryProbeReading | undefined;
+  /** @internal The monitor's change latch (set by `Controls`). */
+  shared: ChangeLatch | undefined;
 
   constructor(name: string, clock: Clock, host: CanaryHost, options: CanaryOptions = {}) {
     const parsed = canaryOptionsSchema.safeParse(options);
@@ -315,6 +318,7 @@ export class Canary {
     this.configured = toBuckets(percent);
     if (!this.stopped) this.threshold = this.configured;
     this.setProbeEvery();
+    if (previous !== this.percent) this.shared?.changed('canary', this.name);
     return previous;
   }
 
@@ -341,6 +345,7 @@ export class Canary {
     this.probeBase = undefined;
     this.setProbeEvery();
     this.restartProbes();
+    this.shared?.changed('canary', this.name);
     return true;
   }
 
@@ -352,7 +357,32 @@ export class Canary {
     this.threshold = this.configured;
     this.probeBase = undefined;
     this.setProbeEvery();
+    this.shared?.changed('canary', this.name);
     return true;
+  }
+
+  /** @internal The state the fleet shares. */
+  exportShared(): SharedState {
+    const s: SharedState = { percent: this.percent, stopped: this.stopped };
+    if (this.stopInfo !== undefined) {
+      s['by'] = this.stopInfo.by;
+      if (this.stopInfo.reason !== undefined) s['reason'] = this.stopInfo.reason;
+    }
+    return s;
+  }
+
+  /** @internal Takes the fleet's state (idempotent; called with the latch muted). */
+  applyShared(s: SharedState): void {
+    const p = num(s, 'percent');
+    if (p !== undefined && p >= 0 && p <= 100 && toBuckets(p) !== this.configured) this.setPercent(p);
+    if (s['stopped'] === true) {
+      const o: { by: string; reason?: string } = { by: (str(s, 'by') ?? 'fleet').slice(0, 200) || 'fleet' };
+      const reason = str(s, 'reason');
+      if (reason !== undefined) o.reason = reason.slice(0, 500);
+      this.emergencyStop(o);
+    } else {
+      this.resume();
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import { Feature, registerFeatureActions, type FeatureOptions, type FeatureStats
 import { canaryDetector, fallbackDetector, rateLimitDetector, type ControlDetectorSpec } from './detectors.js';
 import { byName } from '../../metrics/series-store.js';
 import { controlNameSchema } from './named.js';
+import { ChangeLatch } from '../../change-latch.js';
 import { RateLimiter, registerRateLimitActions, type RateLimiterOptions, type RateLimiterStats } from './rate-limiter.js';
 
 /**
@@ -71,6 +72,8 @@ export class Controls {
   readonly fallbacks: ReadonlyMap<string, Fallback> = new Map();
   /** Canaries by name. */
   readonly canaries: ReadonlyMap<string, Canary> = new Map();
+  /** @internal The change latch every lever (and the silences and maintenance windows) reports to; the fleet listens. */
+  readonly shared = new ChangeLatch();
   private readonly host: ControlsHost;
 
   constructor(host: ControlsHost) {
@@ -84,7 +87,9 @@ export class Controls {
     if (existing !== undefined) return existing;
     const f = new Feature(name, this.host.clock, options);
     if (map.size === 0) registerFeatureActions(this.host.actions, map);
+    f.shared = this.shared;
     map.set(name, f);
+    this.shared.created('feature', name);
     return f;
   }
 
@@ -96,7 +101,9 @@ export class Controls {
     if (options === undefined) throw missing('cache', name, 'options', 'lru-cache options (e.g. { max }) or an LRUCache');
     const c = new GuardedCache<K, V>(name, this.host.clock, options, this.host.recordCache);
     if (map.size === 0) registerCacheActions(this.host.actions, map);
+    c.shared = this.shared;
     map.set(name, c as unknown as GuardedCache<{}, {}>);
+    this.shared.created('cache', name);
     return c;
   }
 
@@ -108,7 +115,9 @@ export class Controls {
     if (options === undefined) throw missing('rate limiter', name, 'maxRequests', 'required');
     const l = new RateLimiter(name, this.host.clock, options);
     if (map.size === 0) registerRateLimitActions(this.host.actions, map);
+    l.shared = this.shared;
     map.set(name, l);
+    this.shared.created('limit', name);
     if (l.detector !== false) this.host.detector?.(rateLimitDetector(l, l.detector));
     return l;
   }
@@ -121,7 +130,9 @@ export class Controls {
     if (options === undefined) throw missing('fallback', name, 'primary', 'required');
     const f = new Fallback<A, R>(name, this.host.clock, options);
     if (map.size === 0) registerFallbackActions(this.host.actions, map);
+    f.shared = this.shared;
     map.set(name, f as unknown as Fallback);
+    this.shared.created('fallback', name);
     if (f.detector !== false) this.host.detector?.(fallbackDetector(f as unknown as Fallback, f.detector));
     return f;
   }
@@ -140,7 +151,9 @@ export class Controls {
       }
     }
     if (map.size === 0) registerCanaryActions(this.host.actions, map);
+    c.shared = this.shared;
     map.set(name, c);
+    this.shared.created('canary', name);
     if (c.detector !== false) this.host.detector?.(canaryDetector(c, c.detector));
     return c;
   }

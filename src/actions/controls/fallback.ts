@@ -27,6 +27,7 @@ export const fallbackProbeSchema = z
   ])
   .default(false);
 import { namedParams, pick } from './named.js';
+import { str, type ChangeLatch, type SharedState } from '../../change-latch.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
 
@@ -160,6 +161,8 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
   private fallbackCalls = 0;
   private forcedCalls = 0;
   private fallbackErrors = 0;
+  /** @internal The monitor's change latch (set by `Controls`). */
+  shared: ChangeLatch | undefined;
 
   constructor(name: string, clock: Clock, options: FallbackOptions<A, R>) {
     const parsed = fallbackOptionsSchema.safeParse(options);
@@ -286,6 +289,7 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
     this.forced = true;
     this.forcedInfo = { by: o.by ?? 'api', at: this.clock.now() };
     if (o.reason !== undefined) this.forcedInfo.reason = o.reason;
+    this.shared?.changed('fallback', this.name);
     return true;
   }
 
@@ -294,7 +298,32 @@ export class Fallback<A extends unknown[] = unknown[], R = unknown> {
     if (!this.forced) return false;
     this.forced = false;
     this.forcedInfo = undefined;
+    this.shared?.changed('fallback', this.name);
     return true;
+  }
+
+  /** @internal The state the fleet shares. */
+  exportShared(): SharedState {
+    const s: SharedState = { forced: this.forced };
+    if (this.forcedInfo !== undefined) {
+      s['by'] = this.forcedInfo.by;
+      if (this.forcedInfo.reason !== undefined) s['reason'] = this.forcedInfo.reason;
+    }
+    return s;
+  }
+
+  /** @internal Takes the fleet's state (idempotent). */
+  applyShared(s: SharedState): void {
+    if (s['forced'] === true) {
+      if (this.forced) return;
+      this.forced = true;
+      this.forcedInfo = { by: str(s, 'by') ?? 'fleet', at: this.clock.now() };
+      const reason = str(s, 'reason');
+      if (reason !== undefined) this.forcedInfo.reason = reason;
+    } else if (this.forced) {
+      this.forced = false;
+      this.forcedInfo = undefined;
+    }
   }
 
   /** True while forced to the fallback. */

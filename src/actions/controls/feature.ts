@@ -3,6 +3,7 @@ import type { Clock, TimerHandle } from '../../clock.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import type { ActionRegistry } from '../registry.js';
 import { namedParams, pick } from './named.js';
+import { num, relTime, str, type ChangeLatch, type SharedState } from '../../change-latch.js';
 
 /** Options of `monitor.feature(name, opts)`. */
 export const featureOptionsSchema = z
@@ -125,6 +126,8 @@ export class Feature {
   private reenableAt: number | undefined;
   private timer: TimerHandle | undefined;
   private stopped = false;
+  /** @internal The monitor's change latch (set by `Controls`). */
+  shared: ChangeLatch | undefined;
 
   constructor(name: string, clock: Clock, options: FeatureOptions = {}) {
     const parsed = featureOptionsSchema.safeParse(options);
@@ -169,6 +172,7 @@ export class Feature {
     this.reenableAt = o.ttlMs !== undefined ? this.clock.now() + o.ttlMs : undefined;
     this.change(o.by ?? 'api', o.reason);
     this.arm();
+    this.shared?.changed('feature', this.name);
     return true;
   }
 
@@ -188,7 +192,45 @@ export class Feature {
     this.reenableAt = undefined;
     this.disarm();
     this.change(p.data.by ?? 'api', p.data.reason);
+    this.shared?.changed('feature', this.name);
     return true;
+  }
+
+  /** @internal The state the fleet shares (times relative to `now`). */
+  exportShared(now: number): SharedState {
+    const s: SharedState = { enabled: this.enabled, by: this.by };
+    if (this.reason !== undefined) s['reason'] = this.reason;
+    const rel = relTime(this.reenableAt, now);
+    if (rel !== undefined) s['reenableInMs'] = rel;
+    return s;
+  }
+
+  /** @internal Takes the fleet's state (idempotent; history records who changed it, on which replica). */
+  applyShared(s: SharedState, now: number): void {
+    const rel = num(s, 'reenableInMs');
+    // A disable whose TTL already passed fleet-wide reads as enabled, as the TTL timer would have made it.
+    const enabled = s['enabled'] !== false || (rel !== undefined && rel <= 0);
+    const by = str(s, 'by') ?? 'fleet';
+    const reason = str(s, 'reason');
+    if (enabled) {
+      if (this.enabled) return;
+      this.enabled = true;
+      this.reenableAt = undefined;
+      this.disarm();
+      this.change(rel !== undefined && rel <= 0 ? 'ttl' : by, rel !== undefined && rel <= 0 ? 'disable TTL expired' : reason);
+      return;
+    }
+    const reenableAt = rel === undefined ? undefined : now + rel;
+    if (this.enabled) {
+      this.enabled = false;
+      this.reenableAt = reenableAt;
+      this.change(by, reason);
+      this.arm();
+    } else if (reenableAt === undefined ? this.reenableAt !== undefined : this.reenableAt === undefined || Math.abs(this.reenableAt - reenableAt) > 50) {
+      // Same state, another TTL (extended, or measured against Redis time): re-arm, no history line.
+      this.reenableAt = reenableAt;
+      this.arm();
+    }
   }
 
   /** The last `historySize` state changes, oldest first. */
@@ -244,7 +286,10 @@ export class Feature {
     const delay = Math.max(0, this.reenableAt - this.clock.now());
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      this.enable({ by: 'ttl', reason: 'disable TTL expired' });
+      // Every replica expires the shared TTL by itself: not a change to publish.
+      const expire = (): boolean => this.enable({ by: 'ttl', reason: 'disable TTL expired' });
+      if (this.shared !== undefined) this.shared.applying(expire);
+      else expire();
     }, delay);
   }
 

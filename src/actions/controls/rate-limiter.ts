@@ -8,6 +8,7 @@ import type { ActionRegistry } from '../registry.js';
 import { rateLimitDetectorSchema } from './detector-options.js';
 import { namedParams, pick } from './named.js';
 import { SpaceSaving, type HeavyHitter } from './space-saving.js';
+import { num, type ChangeLatch, type SharedState } from '../../change-latch.js';
 
 const MAX_WINDOW_SECONDS = 7 * 86_400;
 
@@ -250,6 +251,8 @@ export class RateLimiter {
   private evicted = 0;
   private blockEvicted = 0;
   private invalid = 0;
+  /** @internal The monitor's change latch (set by `Controls`). */
+  shared: ChangeLatch | undefined;
 
   constructor(name: string, clock: Clock, options: RateLimiterOptions) {
     const parsed = rateLimiterOptionsSchema.safeParse(options);
@@ -376,6 +379,7 @@ export class RateLimiter {
       this.windowMs = windowMs;
       this.states.clear();
     }
+    if (previous.maxRequests !== this.limit || previous.windowSeconds * 1000 !== this.windowMs) this.shared?.changed('limit', this.name);
     return previous;
   }
 
@@ -424,7 +428,10 @@ export class RateLimiter {
     const until = now + ttlMs;
     const existing = this.blockedKeys.get(key);
     if (existing !== undefined && existing > now) {
-      if (until > existing) this.blockedKeys.set(key, until);
+      if (until > existing) {
+        this.blockedKeys.set(key, until);
+        this.shared?.changed('block', this.name, key);
+      }
       return false;
     }
     this.blockedKeys.delete(key);
@@ -437,6 +444,7 @@ export class RateLimiter {
       }
     }
     this.blockedKeys.set(key, until);
+    this.shared?.changed('block', this.name, key);
     return true;
   }
 
@@ -446,7 +454,44 @@ export class RateLimiter {
     if (k === undefined) return false;
     const until = this.blockedKeys.get(k);
     this.blockedKeys.delete(k);
-    return until !== undefined && until > this.clock.now();
+    const lifted = until !== undefined && until > this.clock.now();
+    if (lifted) this.shared?.changed('block', this.name, k);
+    return lifted;
+  }
+
+  /** @internal The limit the fleet shares. */
+  exportShared(): SharedState {
+    return { maxRequests: this.limit, windowSeconds: this.windowMs / 1000 };
+  }
+
+  /** @internal Takes the fleet's limit (idempotent; called with the latch muted). */
+  applyShared(s: SharedState): void {
+    const maxRequests = num(s, 'maxRequests');
+    const windowSeconds = num(s, 'windowSeconds');
+    if (maxRequests === undefined || windowSeconds === undefined) return;
+    if (maxRequests === this.limit && windowSeconds * 1000 === this.windowMs) return;
+    this.adjust({ maxRequests, windowSeconds });
+  }
+
+  /** @internal One key's block as the fleet shares it (`blockedForMs` 0: not blocked). */
+  exportBlock(key: string, now: number): SharedState {
+    const until = this.blockedKeys.get(key);
+    return { blockedForMs: until !== undefined && until > now ? until - now : 0 };
+  }
+
+  /** @internal Takes the fleet's block of `key` (idempotent; called with the latch muted). */
+  applyBlock(key: string, s: SharedState, now: number): void {
+    const rel = num(s, 'blockedForMs') ?? 0;
+    if (rel <= 0) {
+      this.blockedKeys.delete(key);
+      return;
+    }
+    const until = now + rel;
+    const existing = this.blockedKeys.get(key);
+    // Within 50 ms it is the same block measured against another clock: leave it as is.
+    if (existing !== undefined && Math.abs(existing - until) <= 50) return;
+    if (existing !== undefined) this.blockedKeys.set(key, until);
+    else this.block(key, rel);
   }
 
   /** When `key`'s block ends, or undefined when it is not blocked. */

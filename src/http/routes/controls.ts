@@ -59,6 +59,8 @@ interface TargetOutcome {
   message?: string;
   error?: string;
   executionId?: string;
+  /** With a fleet attached: whether the step's change reached the fleet. */
+  fleet?: { propagated: boolean; pending: number };
 }
 
 /**
@@ -89,6 +91,7 @@ async function canaryLine(
       const o: TargetOutcome = { action: step.action, target: step.target, outcome: ex.outcome, executionId: ex.id };
       if (ex.message !== undefined) o.message = ex.message;
       if (ex.error !== undefined) o.error = ex.error;
+      if (ex.fleet !== undefined) o.fleet = ex.fleet;
       done.push(o);
     } catch (err) {
       done.push({ action: step.action, target: step.target, outcome: 'failed', error: errorMessage(err) });
