@@ -71,6 +71,10 @@ describe.concurrent('examples', () => {
       expect(m, `${step} after position ${from}:\n${out}`).not.toBeNull();
       from += m!.index + m![0].length;
     }
+    // The narration ends with the last event: nothing (a late "reverted … noop") after "demo complete".
+    expect(out.trimEnd().split('\n').at(-1)).toMatch(/✓ demo complete: /);
+    // Post-mortem relative times: an event after the start is never "T-0s".
+    expect(out).not.toMatch(/T-0s/);
     expect(out).toMatch(/^\[\s*\d+\.\ds\] /m); // timestamps on the narration
     expect(out).not.toContain('\u001b['); // not a TTY: no colours
   }, 120_000);

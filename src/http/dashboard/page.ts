@@ -147,8 +147,8 @@ export function dashboardPage(options: DashboardOptions = {}): DashboardPage {
   </section>
   <!-- Fleet view slot: replicas, their state and who owns each incident (built with the fleet work; hidden until then). -->
   <section class="wide" id="fleet" data-slot="fleet" aria-labelledby="h-fleet" hidden><h2 id="h-fleet">Fleet</h2><div id="fleet-view"></div></section>
-  <section class="span2" aria-labelledby="h-routes"><h2 id="h-routes">Routes</h2><div id="routes"><div class="empty">Loading…</div></div></section>
-  <section aria-labelledby="h-silences"><h2 id="h-silences">Silences and maintenance</h2>
+  <section class="wide" aria-labelledby="h-routes"><h2 id="h-routes">Routes</h2><div id="routes"><div class="empty">Loading…</div></div></section>
+  <section class="wide" aria-labelledby="h-silences"><h2 id="h-silences">Silences and maintenance</h2>
     <form id="silence-form" class="silence-form">
       <label>Matcher <select id="silence-name"><option>type</option><option>scope</option><option>severity</option><option>priority</option><option>detector</option><option>source</option></select></label>
       <label>equals <input id="silence-value" required maxlength="256" placeholder="high-latency"></label>

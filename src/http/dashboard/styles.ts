@@ -48,9 +48,10 @@ section h2 .count { color: var(--muted); font-weight: 400; }
 button.sort { background: none; border: 0; color: inherit; font: inherit; font-weight: 600; padding: 0; cursor: pointer; }
 .silence-form { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: end; margin-bottom: 10px; }
 .silence-form label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); }
-.silence-form input { width: 9em; }
+.silence-form input { width: 12em; }
+#silence-list td { white-space: nowrap; } #silence-list td:nth-child(5) { white-space: normal; }
 table.routes caption { text-align: left; font-size: 12px; }
-.pill { display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; text-transform: uppercase; letter-spacing: .02em; }
+.pill { white-space: nowrap; display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; text-transform: uppercase; letter-spacing: .02em; }
 .s-ok, .s-resolved, .s-done, .s-enabled, .s-primary, .s-stable, .s-success, .s-configured { color: var(--ok); }
 .s-warning, .s-acknowledged, .s-medium, .s-pending, .s-forced, .s-adjusted, .s-noop { color: var(--warn); }
 .s-breach, .s-open, .s-critical, .s-high, .s-failed, .s-timeout, .s-disabled, .s-stopped, .s-blocked { color: var(--bad); }
@@ -80,12 +81,12 @@ th { color: var(--muted); font-weight: 500; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 details { margin-top: 8px; }
 summary { cursor: pointer; color: var(--muted); }
-button { font: inherit; font-size: 13px; padding: 4px 12px; border-radius: 6px; border: 1px solid var(--line); background: #263241; color: var(--text); cursor: pointer; }
+button { white-space: nowrap; font: inherit; font-size: 13px; padding: 4px 12px; border-radius: 6px; border: 1px solid var(--line); background: #263241; color: var(--text); cursor: pointer; }
 button:hover:not(:disabled) { border-color: var(--info); }
 button:disabled { opacity: .5; cursor: default; }
 button.danger { border-color: #6e2b2b; background: #3a1d1f; }
 button.primary { border-color: #1f6feb; background: #173a6b; }
-input, textarea { font: inherit; background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 6px; padding: 5px 8px; }
+input, textarea, select { font: inherit; background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 6px; padding: 5px 8px; }
 textarea { width: 100%; min-height: 54px; resize: vertical; }
 dialog { background: var(--panel); color: var(--text); border: 1px solid var(--line); border-radius: 10px; padding: 18px 20px; max-width: 460px; width: calc(100% - 40px); }
 dialog::backdrop { background: rgba(0, 0, 0, .6); }
