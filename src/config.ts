@@ -1,4 +1,4 @@
-import { historyOptionsSchema } from './metrics/history.js';
+import { historyOptionsSchema } from './history.js';
 import { z } from 'zod';
 import { sloSchema } from './slo/schema.js';
 import type { Registry } from 'prom-client';

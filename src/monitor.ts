@@ -8,7 +8,7 @@ import { processProbes, type ResourceProbes } from './metrics/process.js';
 import { leLabel, newRegistry, registerCollector, type CollectFn, type PromSample } from './metrics/prometheus.js';
 import { ConfigError } from './errors.js';
 import { SeriesStore, HIT, MISS, ERROR, MAX_NAME_LENGTH, byName, type CacheStats, type RouteStats } from './metrics/series-store.js';
-import { HistoryRing } from './metrics/history.js';
+import { HistoryRing } from './history.js';
 import { SlotTicker } from './metrics/slot-ticker.js';
 import { SloEvaluator, type SloResult, type SloStatus } from './slo/evaluate.js';
 import { LatencyWindow } from './metrics/latency-window.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { SloResult, SloStatus } from '../slo/evaluate.js';
-import type { RouteStats, CacheStats } from './series-store.js';
+import type { SloResult, SloStatus } from './slo/evaluate.js';
+import type { RouteStats, CacheStats } from './metrics/series-store.js';
 
 /**
  * Options of the server-side history (the `history` monitor option): one
