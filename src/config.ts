@@ -1,3 +1,4 @@
+import { historyOptionsSchema } from './history.js';
 import { z } from 'zod';
 import { sloSchema } from './slo/schema.js';
 import type { Registry } from 'prom-client';
@@ -73,6 +74,8 @@ export const monitorOptionsSchema = z
     minSamples: z.number().int().nonnegative().default(20),
     /** Period of the evaluation that `start()` schedules. */
     evaluateEveryMs: z.number().int().positive().default(10_000),
+    /** Server-side history for the dashboard and `firebreak status --history`: a snapshot per `intervalMs` (default 10 s) over `durationMs` (default 1 h), within `maxBytes` (default 1 MiB). */
+    history: historyOptionsSchema,
     /**
      * Decides success from a status code when `ok` is not given (default: status < 500).
      * Runs on the hot path and must be synchronous: if it throws or returns a promise,

@@ -85,6 +85,8 @@ export { FirebreakError, ConfigError, ValidationError, NotFoundError, ActionErro
 export type { FieldIssue, ActionErrorCode } from './errors.js';
 export type { SloResult, SloStatus, ErrorBudget } from './slo/evaluate.js';
 export type { RouteStats, CacheStats } from './metrics/series-store.js';
+export type { HistoryRing, HistoryReport, HistoryPoint, HistorySloPoint, HistorySlo, HistoryMarker, HistoryMarkerKind } from './history.js';
+export { HISTORY_MAX_SLOS, HISTORY_MAX_MARKERS } from './history.js';
 export type { LatencySummary } from './metrics/latency-window.js';
 export type { ResourceProbes, MemoryReading } from './metrics/process.js';
 export { SafeEmitter } from './events.js';

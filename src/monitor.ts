@@ -8,6 +8,7 @@ import { processProbes, type ResourceProbes } from './metrics/process.js';
 import { leLabel, newRegistry, registerCollector, routeLabels, type ClusterAggregator, type CollectFn, type PromSample } from './metrics/prometheus.js';
 import { ConfigError } from './errors.js';
 import { SeriesStore, HIT, MISS, ERROR, MAX_NAME_LENGTH, byName, type CacheStats, type RouteStats } from './metrics/series-store.js';
+import { HistoryRing } from './history.js';
 import { SlotTicker } from './metrics/slot-ticker.js';
 import { SloEvaluator, type SloResult, type SloStatus } from './slo/evaluate.js';
 import { LatencyWindow } from './metrics/latency-window.js';
@@ -279,6 +280,11 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
   private readonly incidentSystem: IncidentSystem;
   private readonly burn: BurnRateTracker | undefined;
   private readonly evaluator: SloEvaluator;
+  /**
+   * The server-side history: per-interval snapshots of the window and SLOs,
+   * and incident/action markers, filled by `evaluate()`.
+   */
+  readonly history: HistoryRing;
   private readonly probes: ResourceProbes;
   private readonly classify: ((status: number) => boolean) | undefined;
   private readonly rejectedBy: Record<RejectReason, number> = { durationMs: 0, route: 0, status: 0, cache: 0 };
@@ -419,6 +425,17 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.on('incident:reopened', (i) => this.remediation.onIncident('reopened', i));
     this.on('incident:resolved', (i) => this.remediation.onResolved(i));
     this.on('evaluated', () => this.remediation.onEvaluated());
+    this.history = new HistoryRing(
+      opts.history,
+      // The evaluator's results carry each SLO's unit, direction and target however it was configured.
+      this.evaluator.evaluate(this.clock.now()).map((s) => ({ name: s.name, kind: s.kind, unit: s.unit, direction: s.direction, target: s.target })),
+    );
+    this.on('incident:opened', (i) => this.history.mark(this.clock.now(), 'incident-opened', `${i.severity} ${i.summary}`, i.id));
+    this.on('incident:resolved', (i) => this.history.mark(this.clock.now(), 'incident-resolved', i.summary, i.id));
+    this.on('action:executed', (e) => {
+      if (!e.noop) this.history.mark(e.finishedAt, 'action-applied', `${e.action} by ${e.by}`, e.incidentId);
+    });
+    this.on('action:reverted', (e) => this.history.mark(this.clock.now(), 'action-reverted', `${e.action} reverted`, e.incidentId));
     this.registerMetrics(opts.prometheus.prefix, opts.prometheus.defaultMetrics);
     this.incidentSystem.registerMetrics(this.registry, opts.prometheus.prefix);
   }
@@ -670,6 +687,14 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       this.emit('detector:error', info);
     }
     const report: EvaluationReport = { at, slos, transitions, incidents };
+    try {
+      const store = this.store;
+      const caches = byName(store.caches, (c) => c.stats(at));
+      this.history.record(at, store.slotMs * store.slots, store.overall(at).stats, caches, slos);
+    } catch (err) {
+      // Pure arithmetic on the window; guarded so a bug here never fails an evaluation.
+      this.contained.report('listener', 'history', err);
+    }
     this.lastReport = report;
     for (const t of transitions) {
       this.emit('slo:changed', t);

@@ -176,7 +176,7 @@ async function story() {
   say.step('$ firebreak status');
   say.block(await cli(['status']));
   const { allowed, limited } = limiter.stats();
-  say.done(`demo complete: 2 incidents detected, remediated and resolved · rate limiter "api": ${allowed} allowed, ${limited} limited`);
+  return `demo complete: 2 incidents detected, remediated and resolved · rate limiter "api": ${allowed} allowed, ${limited} limited`;
 }
 
 function cli(argv) {
@@ -197,8 +197,9 @@ const watchdog = setTimeout(() => {
 }, 85_000);
 watchdog.unref();
 
+let summary;
 try {
-  await story();
+  summary = await story();
 } catch (err) {
   say.fail(err instanceof Error ? err.message : String(err));
   await shutdown(1);
@@ -206,6 +207,7 @@ try {
 }
 if (args.keep) {
   clearTimeout(watchdog);
+  say.done(summary);
   say.keep([
     `dashboard:  ${base}/dashboard   (token: ${token})`,
     `CLI:        FIREBREAK_URL=${base} FIREBREAK_TOKEN=${token} npx firebreak status`,
@@ -214,5 +216,8 @@ if (args.keep) {
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 } else {
+  // Stop first, then say so: a late revert (or anything else the monitor does while it stops) is narrated
+  // before "demo complete", never after it.
   await shutdown(0);
+  say.done(summary);
 }

@@ -20,6 +20,7 @@ import {
   renderSilenceChange,
   renderSilences,
   renderSlos,
+  renderHistory,
 } from './render.js';
 import { maintenanceBody, silenceBody, type MaintenanceFlags, type SilenceFlags } from './schedule.js';
 import { rulesFromConfig, type RulesFlags } from './rules.js';
@@ -118,13 +119,19 @@ function buildProgram(io: CliIo, outcome: { code: ExitCode }): Command {
 
   program
     .command('status')
-    .description('SLOs (value vs target) and open incidents')
-    .action(async (_opts: unknown, command: Command) => {
+    .description('SLOs (value vs target) and open incidents; --history adds sparklines of the server-side history')
+    .option('--history', 'also show the server-side history (GET /stats/history) as sparklines, times in UTC')
+    .action(async (opts: { history?: boolean }, command: Command) => {
       const c = ctx(command);
-      const [slo, incidents] = await Promise.all([c.client.get('/stats/slo'), c.client.get('/admin/incidents/status')]);
-      c.print({ slo, incidents }, () => {
+      const [slo, incidents, history] = await Promise.all([
+        c.client.get('/stats/slo'),
+        c.client.get('/admin/incidents/status'),
+        opts.history === true ? c.client.get('/stats/history?limit=360') : Promise.resolve(undefined),
+      ]);
+      c.print(history === undefined ? { slo, incidents } : { slo, incidents, history }, () => {
         const open = listOf(incidents, 'incidents', 'open');
-        return `${c.paint('bold', 'SLOs')}\n${renderSlos(slo, c.paint)}\n${c.paint('bold', `Open incidents (${open.length})`)}\n${renderIncidents(open, c.now(), c.paint)}`;
+        const text = `${c.paint('bold', 'SLOs')}\n${renderSlos(slo, c.paint)}\n${c.paint('bold', `Open incidents (${open.length})`)}\n${renderIncidents(open, c.now(), c.paint)}`;
+        return history === undefined ? text : `${text}\n${renderHistory(history, c.paint)}`;
       });
     });
 

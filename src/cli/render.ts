@@ -436,3 +436,76 @@ export function renderMaintenanceChange(verb: string, body: unknown, paint: Pain
   const state = verb === 'removed' ? '' : ` (${windowState(o)})`;
   return `Maintenance window ${clean(str(o, 'id') ?? '')} "${clean(str(o, 'name') ?? '')}" ${verb}: ${paint(verb === 'removed' ? 'gray' : 'bold', clean(schedule(o)))}${state} — ${clean(matchers(o))}\n`;
 }
+
+const SPARKS = '▁▂▃▄▅▆▇█';
+
+/**
+ * A sparkline of `values` scaled to their own range (blank where a value is
+ * missing), at most `width` characters (the newest values).
+ *
+ * @example
+ * ```ts
+ * sparkline([1, 2, 3, null, 8]); // '▁▂▃ █'
+ * ```
+ */
+export function sparkline(values: readonly (number | null | undefined)[], width = 60): string {
+  const vs = values.slice(-width);
+  const ok = vs.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (ok.length === 0) return '';
+  const lo = Math.min(...ok);
+  const hi = Math.max(...ok);
+  return vs
+    .map((v) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return ' ';
+      const i = hi === lo ? 0 : Math.round(((v - lo) / (hi - lo)) * (SPARKS.length - 1));
+      return SPARKS[i];
+    })
+    .join('');
+}
+
+function fmtSeries(values: (number | null)[], fmt: (v: number) => string): [string, string, string] {
+  const ok = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (ok.length === 0) return ['', '', ''];
+  return [fmt(Math.min(...ok)), fmt(Math.max(...ok)), fmt(ok[ok.length - 1]!)];
+}
+
+/** `status --history`: one sparkline per series of `GET /stats/history`, with min, max and latest, times in UTC. */
+export function renderHistory(body: unknown, paint: Paint, width = 60): string {
+  const points = listOf(body, 'points');
+  if (points.length === 0) return 'No history yet (the first snapshot comes with the first evaluation).\n';
+  const col = (key: string): (number | null)[] => points.map((p) => num(p, key) ?? null);
+  const ms = (v: number): string => (v < 10 ? `${v.toFixed(2)}ms` : `${Math.round(v)}ms`);
+  const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
+  const rate = (v: number): string => `${v.toFixed(1)}/s`;
+  const rows: [string, (number | null)[], (v: number) => string][] = [
+    ['requests', col('rate'), rate],
+    ['success', col('successRate'), pct],
+    ['p50', col('p50'), ms],
+    ['p95', col('p95'), ms],
+    ['p99', col('p99'), ms],
+    ['cache hit', col('cacheHitRate'), pct],
+  ];
+  const slos = listOf(body, 'slos');
+  for (const s of slos) {
+    const name = str(s, 'name');
+    if (name === undefined) continue;
+    const budget = points.map((p) => {
+      const sp = isObj(p['slos']) ? p['slos'][name] : undefined;
+      return isObj(sp) ? (num(sp, 'budget') ?? null) : null;
+    });
+    if (budget.some((b) => b !== null)) rows.push([`${clean(name)} budget`, budget, pct]);
+  }
+  const first = num(points[0]!, 'at');
+  const last = num(points[points.length - 1]!, 'at');
+  const utc = (t: number | undefined): string => (t === undefined ? '?' : new Date(t).toISOString().slice(0, 19).replace('T', ' '));
+  const label = Math.max(...rows.map((r) => r[0].length));
+  const lines = rows.map(([name, values, fmt]) => {
+    const [lo, hi, now] = fmtSeries(values, fmt);
+    return `${name.padEnd(label)}  ${sparkline(values, width).padEnd(Math.min(width, points.length))}  ${paint('gray', `min ${lo} max ${hi}`)}  now ${now}`;
+  });
+  const markers = listOf(body, 'markers').slice(-5).map((m) => `  ${utc(num(m, 'at'))}Z  ${clean(str(m, 'kind') ?? '')}  ${clean(str(m, 'label') ?? '')}`);
+  return (
+    `${paint('bold', 'History')} ${utc(first)} → ${utc(last)} UTC (${points.length} points)\n${lines.join('\n')}\n` +
+    (markers.length ? `${paint('bold', 'Events')}\n${markers.join('\n')}\n` : '')
+  );
+}

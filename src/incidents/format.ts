@@ -53,6 +53,11 @@ export function formatTime(ms: number): string {
  * ```
  */
 export function formatRelative(ms: number): string {
+  // Under a second, whole seconds would print "T-0s" for an event 400 ms before the origin: show milliseconds.
+  if (Math.abs(ms) < 1000) {
+    const r = Math.round(ms);
+    return r === 0 ? 'T+0s' : r < 0 ? `T-${-r}ms` : `T+${r}ms`;
+  }
   return ms < 0 ? `T-${formatDuration(-ms)}` : `T+${formatDuration(ms)}`;
 }
 

@@ -211,6 +211,26 @@ describe('firebreak CLI: commands against a live service', () => {
     expect(json.incidents.incidents[0].id).toBe(id);
   });
 
+  it('status --history: sparklines of the server-side history, baseline then spike, times in UTC', async () => {
+    for (let k = 0; k < 6; k++) {
+      for (let i = 0; i < 50; i++) monitor.recordRequest({ route: 'GET /search', durationMs: 40, status: 200 });
+      monitor.evaluate();
+      clock.advance(10_000);
+    }
+    openIncident();
+    const run = await cli(['status', '--history'], asOperator);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/History \d{4}-\d\d-\d\d \d\d:\d\d:\d\d → .* UTC \(\d+ points\)/);
+    // The p95 line rises from the floor to the top: the baseline is there, then the spike.
+    const p95 = run.stdout.split('\n').find((l) => l.startsWith('p95 '))!;
+    expect(p95).toMatch(/▁.*█/);
+    expect(run.stdout).toMatch(/incident-opened/);
+    const json = JSON.parse((await cli(['status', '--history', '--json'], asOperator)).stdout);
+    expect(json.history.points.length).toBeGreaterThanOrEqual(7);
+    const plain = JSON.parse((await cli(['status', '--json'], asOperator)).stdout);
+    expect(plain.history).toBeUndefined();
+  });
+
   it('detect: runs the evaluation now and shows the incident it opened', async () => {
     latencySpike();
     const run = await cli(['detect'], asOperator);

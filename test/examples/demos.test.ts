@@ -71,9 +71,37 @@ describe.concurrent('examples', () => {
       expect(m, `${step} after position ${from}:\n${out}`).not.toBeNull();
       from += m!.index + m![0].length;
     }
+    // The narration ends with the last event: nothing (a late "reverted … noop") after "demo complete".
+    expect(out.trimEnd().split('\n').at(-1)).toMatch(/✓ demo complete: /);
+    // Post-mortem relative times: an event after the start is never "T-0s".
+    expect(out).not.toMatch(/T-0s/);
     expect(out).toMatch(/^\[\s*\d+\.\ds\] /m); // timestamps on the narration
     expect(out).not.toContain('\u001b['); // not a TTY: no colours
   }, 120_000);
+
+  it('express-demo trust scenario: a normal deploy does not page; a silence in a maintenance window holds the page until both end', async () => {
+    const run = await runExample('examples/express-demo/trust.mjs', []);
+    const out = run.output;
+    expect(run.code, out).toBe(0);
+    const story = [
+      /── 1\/3 Deploy/,
+      /pages so far: 0/,
+      /── 2\/3 Maintenance window/,
+      /🔕 suppressed \((silence|maintenance)\): high-latency/,
+      /open but suppressed by (silence|maintenance) · pages: 0/,
+      /── 3\/3 The window and the silence end/,
+      /📟 PAGE: high-latency/,
+      /✓ trust demo complete/,
+    ];
+    let from = 0;
+    for (const step of story) {
+      const m = step.exec(out.slice(from));
+      expect(m, `${step} after position ${from}:\n${out}`).not.toBeNull();
+      from += m!.index + m![0].length;
+    }
+    expect(out.slice(0, out.indexOf('── 2/3'))).not.toContain('📟');
+    expect(out.trimEnd().split('\n').at(-1)).toMatch(/✓ trust demo complete/);
+  }, 60_000);
 
   it('express-demo --keep: keeps serving the dashboard and the admin API, stops on SIGINT with exit 0', async () => {
     let checked: Promise<void> | undefined;

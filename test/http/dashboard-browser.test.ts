@@ -5,7 +5,8 @@
  * through the middleware, and operator clicks change the service and show up
  * on the page. A screenshot is kept in test-artifacts/dashboard.png.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -214,6 +215,76 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env['CI'])('dashboard in chrom
 
     expect(problems).toEqual([]);
   });
+
+  it('at 1400 px: baseline from the server ring on open, readable axes, markers, route table, silences; screenshots; no serious axe violations', async () => {
+    // An hour-long quiet baseline the page has never polled: it must be there the moment the page opens.
+    for (let k = 0; k < 40; k++) {
+      for (let i = 0; i < 30; i++) monitor.recordRequest({ route: i % 3 === 0 ? 'GET /items' : 'GET /search', durationMs: 40 + (i % 10) * 3, status: 200 });
+      for (let i = 0; i < 10; i++) monitor.recordCache('search', i % 4 !== 0);
+      clock.advance(10_000);
+      monitor.evaluate();
+    }
+    const { page, problems } = await openDashboard();
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    const points = await page.locator('#latency-chart polyline[data-series="p95"]').getAttribute('points');
+    expect(points!.trim().split(' ').length).toBeGreaterThanOrEqual(40);
+    // p95 ≈ 70 ms: the y-axis follows the data; the 800 ms threshold is an off-scale marker, not the axis top.
+    const axis = await page.locator('#latency-chart text.axis').allTextContents();
+    expect(axis.some((t) => /^(800ms|1\.0s|2\.0s)$/.test(t))).toBe(false);
+    expect(await page.locator('#latency-chart [data-offscale]').textContent()).toMatch(/latency-p95 800ms \(off scale\)/);
+    expect(axis.at(-1)).toMatch(/^\d\d:\d\d:\d\d UTC$/);
+    // SLO cards: target on one line, budget and burn shown.
+    expect(await page.locator('[data-slo="availability"] [data-field="budget"]').innerText()).toMatch(/budget 100\.0% left · burn 0\.00×/);
+    // The layout uses the width: three chart columns side by side.
+    const boxes = await Promise.all(['#latency-chart', '#success-chart', '#rate-chart'].map((id) => page.locator(id).boundingBox()));
+    expect(new Set(boxes.map((b) => Math.round(b!.y))).size).toBe(1);
+    expect(boxes[2]!.x + boxes[2]!.width).toBeGreaterThan(1300);
+    // The fleet view has its slot (hidden until the fleet work fills it).
+    expect(await page.locator('[data-slot="fleet"]').count()).toBe(1);
+
+    // Sortable route table, keyboard-operable.
+    await expect.poll(() => page.locator('#routes tbody tr').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('#routes tbody tr').first().getAttribute('data-route')).toBe('GET /search');
+    await page.locator('#routes [data-sort="route"]').focus();
+    await page.keyboard.press('Enter');
+    const names = async (): Promise<string[]> => page.locator('#routes tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-route') ?? ''));
+    await expect.poll(async () => { const n = await names(); return n.join('|') === [...n].sort().join('|') && n[0] !== 'GET /search'; }).toBe(true);
+    expect(await page.locator('#routes th[aria-sort="ascending"]').innerText()).toContain('Route');
+
+    const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    const axe = async (): Promise<string[]> => {
+      await page.evaluate(axeSource);
+      const found = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] }).then(r => r.violations.map(v => ({ id: v.id, impact: v.impact, n: v.nodes.length, t: v.nodes[0] && v.nodes[0].target.join(" ") })))')) as { id: string; impact: string; n: number; t: string }[];
+      return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id} ×${v.n} at ${v.t}`);
+    };
+    expect(await axe()).toEqual([]);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-normal.png'), fullPage: true });
+
+    // A silence created from the page.
+    await page.selectOption('#silence-name', 'type');
+    await page.fill('#silence-value', 'high-latency');
+    await page.fill('#silence-minutes', '30');
+    await page.fill('#silence-comment', 'reindex in progress');
+    await page.click('#silence-create');
+    await expect.poll(() => monitor.silences.list().length).toBe(1);
+    expect(monitor.silences.list()[0]).toMatchObject({ createdBy: 'carol', comment: 'reindex in progress' });
+    await expect.poll(() => page.locator('#silence-list [data-silence]').count()).toBe(1);
+
+    // Mid-incident: the opening is a marker on the time axis.
+    await errorTraffic();
+    expect(monitor.incidents.list({ status: 'active' }).some((i) => i.type === 'high-error-rate')).toBe(true);
+    await page.click('#refresh');
+    await page.locator('#success-chart [data-marker="incident-opened"]').waitFor({ state: 'attached' });
+    await page.locator('.toast').evaluateAll((nodes) => nodes.forEach((n) => (n as unknown as { remove(): void }).remove()));
+    expect(await axe()).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-incident.png'), fullPage: true });
+
+    // The local-time toggle is a labelled control.
+    await page.getByLabel('Times').selectOption('local');
+    expect((await page.locator('#latency-chart text.axis').allTextContents()).at(-1)).toMatch(/ local$/);
+    expect(problems).toEqual([]);
+  }, 120_000);
 
   it('shows server data as text, never as markup', async () => {
     monitor.incidents.open({ type: 'model-drift', severity: 'low', summary: '<img src=x onerror="window.__pwned=1"><b>drift</b>' });

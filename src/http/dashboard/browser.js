@@ -14,7 +14,7 @@
   var BASE = location.pathname.replace(/\/dashboard\/?$/, '');
   var SEVERITY_RANK = { critical: 0, high: 1, medium: 2, low: 3 };
 
-  var state = { lastOk: 0, lastError: null, history: [], polling: false, again: false, timer: null, serverSkew: 0, slos: [], authFailed: false };
+  var state = { lastOk: 0, lastError: null, history: [], polling: false, again: false, timer: null, serverSkew: 0, slos: [], authFailed: false, markers: [], utc: true };
   var cards = new Map();
 
   /** Elements of the page by id (inputs, dialogs…: typed loosely on purpose). @param {string} id @returns {any} */
@@ -92,7 +92,13 @@
     var hr = Math.floor(m / 60); if (hr < 24) return hr + 'h ' + String(m % 60).padStart(2, '0') + 'm';
     return Math.floor(hr / 24) + 'd ' + (hr % 24) + 'h';
   }
-  function fmtTime(at) { return num(at) === null ? '' : new Date(at).toLocaleTimeString(); }
+  /** UTC (24 h) by default, like the CLI, timelines and post-mortems; the header toggle switches to local time. */
+  function fmtTime(at) {
+    if (num(at) === null) return '';
+    var d = new Date(at);
+    if (state.utc) return d.toISOString().slice(11, 19);
+    return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0') + ':' + String(d.getSeconds()).padStart(2, '0');
+  }
   function serverNow() { return Date.now() + state.serverSkew; }
 
   function toast(message, isError) {
@@ -219,35 +225,48 @@
       return h('div', { class: 'slo ' + String(o.status), 'data-slo': o.name },
         h('div', { class: 'name', text: o.name }),
         h('div', { class: 'value', text: ms ? fmtMs(o.value) : fmtPct(o.value) }),
-        h('div', { class: 'target', text: 'target ' + op + (ms ? fmtMs(o.target) : fmtPct(o.target)) + ' · ' + (num(o.samples) === null ? 0 : o.samples) + ' samples' }),
+        h('div', { class: 'target', text: 'target ' + op + (ms ? fmtMs(o.target) : fmtPct(o.target)) }),
+        h('div', { class: 'target', text: (num(o.samples) === null ? 0 : o.samples) + ' samples' }),
+        num(o.errorBudgetRemaining) !== null || num(o.burnRate) !== null ? h('div', { class: 'budget', 'data-field': 'budget' },
+          h('span', { text: 'budget ' + (num(o.errorBudgetRemaining) === null ? '—' : fmtPct(o.errorBudgetRemaining, 1)) + ' left' }),
+          h('span', { text: ' · burn ' + (num(o.burnRate) === null ? '—' : o.burnRate.toFixed(2) + '×') }),
+          h('meter', { min: 0, max: 1, low: 0.25, high: 0.5, optimum: 1, value: Math.max(0, Math.min(1, num(o.errorBudgetRemaining) || 0)), 'aria-label': o.name + ' error budget remaining' })) : null,
         pill(o.status));
     }));
   }
 
   // ---- charts -------------------------------------------------------------
+  var PALETTE = ['#58a6ff', '#d29922', '#bc8cff', '#3fb950', '#f85149', '#39c5cf'];
+  var MARK = { 'incident-opened': '!', 'incident-resolved': '✓', 'action-applied': 'A', 'action-reverted': 'R' };
+  function niceTop(top) {
+    if (top <= 0) return { max: 1, steps: 4 };
+    var exp = Math.pow(10, Math.floor(Math.log10(top)));
+    var f = top / exp;
+    var nf = f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10;
+    return { max: nf * exp, steps: nf === 2.5 || nf === 5 ? 5 : 4 };
+  }
+  /**
+   * One chart. The y-axis is scaled to the data only: a threshold inside the
+   * range is a dashed line, one outside it a labelled marker at the edge (so
+   * 70 ms of real latency is not a flat line under an 800 ms threshold).
+   * x is time: incidents and actions are vertical markers with a letter.
+   */
   function chart(svg, lines, opts) {
-    var W = 600, H = 170, L = 52, R = 8, T = 8, B = 20;
+    var W = 600, H = 170, L = 52, R = 8, T = 14, B = 20;
     var samples = state.history;
     var vals = [];
-    lines.forEach(function (ln) { samples.forEach(function (p) { if (num(p[ln.key]) !== null) vals.push(p[ln.key]); }); });
-    (opts.targets || []).forEach(function (t) { vals.push(t); });
-    var min = opts.min !== undefined ? opts.min(vals) : 0;
-    var max = vals.length ? Math.max.apply(null, vals) : 1;
-    var steps = 4;
-    if (opts.max !== undefined) max = opts.max(max);
-    else {
-      // Round the top up to 1, 2, 2.5 or 5 × 10^k so the grid lines fall on readable values.
-      var top = max <= 0 ? 1 : max * 1.05;
-      var exp = Math.pow(10, Math.floor(Math.log10(top)));
-      var f = top / exp;
-      var nf = f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10;
-      steps = nf === 2.5 || nf === 5 ? 5 : 4;
-      max = nf * exp;
-    }
+    lines.forEach(function (ln) { samples.forEach(function (p) { var v = ln.get(p); if (num(v) !== null) vals.push(v); }); });
+    var lo = vals.length ? Math.min.apply(null, vals) : 0;
+    var hi = vals.length ? Math.max.apply(null, vals) : 1;
+    var min = opts.min !== undefined ? opts.min(lo, hi) : 0;
+    var nt = opts.max !== undefined ? { max: opts.max(hi), steps: 4 } : niceTop(Math.max(hi, min) * 1.1 - min);
+    var max = opts.max !== undefined ? nt.max : min + nt.max;
+    var steps = nt.steps;
     if (max <= min) max = min + 1;
     var n = samples.length;
-    // The samples span the full width (the axis labels give the time range); one sample sits at the right edge.
-    var x = function (i) { return n <= 1 ? W - R : L + ((W - L - R) * i) / (n - 1); };
+    var t0 = n ? samples[0].at : 0, t1 = n ? samples[n - 1].at : 1;
+    if (t1 <= t0) t0 = t1 - 1;
+    var x = function (t) { return L + ((W - L - R) * (t - t0)) / (t1 - t0); };
     var y = function (v) { return T + (H - T - B) * (1 - (v - min) / (max - min)); };
     var kids = [];
     for (var g = 0; g <= steps; g++) {
@@ -255,39 +274,77 @@
       kids.push(s('line', { class: 'grid', x1: L, x2: W - R, y1: y(gv), y2: y(gv) }));
       kids.push(s('text', { class: 'axis', x: L - 6, y: y(gv) + 3, 'text-anchor': 'end' }, opts.fmt(gv)));
     }
-    (opts.targets || []).forEach(function (t) { kids.push(s('line', { class: 'target', x1: L, x2: W - R, y1: y(t), y2: y(t) })); });
+    var off = [];
+    (opts.targets || []).forEach(function (t) {
+      if (t.value > max || t.value < min) { off.push((t.value > max ? '▲ ' : '▼ ') + t.label + ' ' + opts.fmt(t.value) + ' (off scale)'); return; }
+      kids.push(s('line', { class: 'target', x1: L, x2: W - R, y1: y(t.value), y2: y(t.value) }));
+      kids.push(s('text', { class: 'axis tlabel', x: W - R - 2, y: y(t.value) - 3, 'text-anchor': 'end' }, t.label + ' ' + opts.fmt(t.value)));
+    });
+    if (off.length) kids.push(s('text', { class: 'axis offscale', x: W - R, y: 10, 'text-anchor': 'end', 'data-offscale': '1' }, off.join(' · ')));
+    if (n) {
+      state.markers.forEach(function (m) {
+        if (num(m.at) === null || m.at < t0 || m.at > t1) return;
+        var mx = x(m.at);
+        var gm = s('g', { class: 'marker m-' + String(m.kind).replace(/[^a-z-]/g, ''), 'data-marker': m.kind });
+        gm.appendChild(s('title', {}, fmtTime(m.at) + ' ' + String(m.kind).replace('-', ' ') + ': ' + (m.label || '')));
+        gm.appendChild(s('line', { x1: mx, x2: mx, y1: T, y2: H - B }));
+        gm.appendChild(s('text', { x: mx + 2, y: T + 8 }, MARK[m.kind] || '•'));
+        kids.push(gm);
+      });
+    }
     lines.forEach(function (ln) {
       var pts = [];
-      samples.forEach(function (p, i) { if (num(p[ln.key]) !== null) pts.push(x(i).toFixed(1) + ',' + y(Math.min(max, Math.max(min, p[ln.key]))).toFixed(1)); });
+      samples.forEach(function (p) { var v = ln.get(p); if (num(v) !== null) pts.push(x(p.at).toFixed(1) + ',' + y(Math.min(max, Math.max(min, v))).toFixed(1)); });
       if (pts.length) {
-        kids.push(s('polyline', { points: pts.join(' '), stroke: ln.colour, 'data-series': ln.key }));
+        kids.push(s('polyline', { points: pts.join(' '), stroke: ln.colour, 'data-series': ln.key, 'stroke-dasharray': ln.dash || '' }));
         var lastPt = pts[pts.length - 1].split(',');
         kids.push(s('circle', { cx: lastPt[0], cy: lastPt[1], r: 3, fill: ln.colour }));
       }
     });
     if (n) {
-      kids.push(s('text', { class: 'axis', x: L, y: H - 4 }, fmtTime(samples[0].t)));
-      kids.push(s('text', { class: 'axis', x: W - R, y: H - 4, 'text-anchor': 'end' }, fmtTime(samples[n - 1].t)));
+      kids.push(s('text', { class: 'axis', x: L, y: H - 4 }, fmtTime(t0)));
+      kids.push(s('text', { class: 'axis', x: W - R, y: H - 4, 'text-anchor': 'end' }, fmtTime(t1) + (state.utc ? ' UTC' : ' local')));
     } else {
       kids.push(s('text', { class: 'axis', x: (W + L) / 2, y: H / 2, 'text-anchor': 'middle' }, 'waiting for data…'));
     }
     svg.replaceChildren.apply(svg, kids);
   }
-  function renderCharts() {
-    var lat = state.slos.filter(function (o) { return o.kind === 'latency' && !o.route; }).map(function (o) { return o.target; });
-    chart($('latency-chart'), [
-      { key: 'p50', colour: '#58a6ff' }, { key: 'p95', colour: '#d29922' }, { key: 'p99', colour: '#f85149' },
-    ], { targets: lat, fmt: function (v) { return v >= 1000 ? (v / 1000).toFixed(1) + 's' : Math.round(v) + 'ms'; } });
-    var sr = state.slos.filter(function (o) { return o.kind === 'success-rate' && !o.route; }).map(function (o) { return o.target; });
-    chart($('success-chart'), [{ key: 'success', colour: '#3fb950' }], {
-      targets: sr,
-      min: function (vals) { var m = vals.length ? Math.min.apply(null, vals) : 0.9; return Math.max(0, Math.min(0.9, Math.floor((m - 0.01) * 100) / 100)); },
-      max: function () { return 1; },
-      fmt: function (v) { return (v * 100).toFixed(1) + '%'; },
+  function field(k) { return function (p) { return p[k]; }; }
+  function fmtAxisMs(v) { return v >= 1000 ? (v / 1000).toFixed(1) + 's' : v < 10 ? v.toFixed(1) + 'ms' : Math.round(v) + 'ms'; }
+  function ratioMin(lo) { return Math.max(0, Math.min(0.9, Math.floor((lo - 0.01) * 100) / 100)); }
+  function fmtRatio(v) { return (v * 100).toFixed(1) + '%'; }
+  function budgetSlos() { return state.slos.filter(function (o) { return num(o.errorBudgetRemaining) !== null || num(o.burnRate) !== null; }).slice(0, PALETTE.length); }
+  function sloLines(metric) {
+    return budgetSlos().map(function (o, i) {
+      return { key: metric + ':' + o.name, colour: PALETTE[i], dash: i % 2 ? '5 3' : '', get: function (p) { var sp = isObj(p.slos) ? p.slos[o.name] : null; return isObj(sp) ? sp[metric] : null; } };
     });
+  }
+  function legend(id, lines, names) {
+    $(id).replaceChildren.apply($(id), lines.map(function (ln, i) { return h('span', null, h('i', { style: null, 'data-colour': ln.colour }), names[i]); }));
+    Array.prototype.forEach.call($(id).querySelectorAll('i'), function (el, i) { el.style.background = lines[i].colour; });
+  }
+  function renderCharts() {
+    var lat = state.slos.filter(function (o) { return o.kind === 'latency' && !o.route; }).map(function (o) { return { value: o.target, label: o.name }; });
+    chart($('latency-chart'), [
+      { key: 'p50', colour: '#58a6ff', get: field('p50') }, { key: 'p95', colour: '#d29922', get: field('p95'), dash: '6 3' }, { key: 'p99', colour: '#f85149', get: field('p99'), dash: '2 3' },
+    ], { targets: lat, fmt: fmtAxisMs });
+    var sr = state.slos.filter(function (o) { return o.kind === 'success-rate' && !o.route; }).map(function (o) { return { value: o.target, label: o.name }; });
+    chart($('success-chart'), [{ key: 'successRate', colour: '#3fb950', get: field('successRate') }], { targets: sr, min: ratioMin, max: function () { return 1; }, fmt: fmtRatio });
+    chart($('rate-chart'), [{ key: 'rate', colour: '#39c5cf', get: field('rate') }], { fmt: function (v) { return (v < 10 ? v.toFixed(1) : Math.round(v)) + '/s'; } });
+    var ch = state.slos.filter(function (o) { return o.kind === 'cache-hit-rate' && !o.cache; }).map(function (o) { return { value: o.target, label: o.name }; });
+    chart($('cache-chart'), [{ key: 'cacheHitRate', colour: '#bc8cff', get: field('cacheHitRate') }], { targets: ch, min: function (lo) { return Math.max(0, Math.floor((lo - 0.05) * 10) / 10); }, max: function () { return 1; }, fmt: fmtRatio });
+    var bs = budgetSlos();
+    var bl = sloLines('budget');
+    chart($('budget-chart'), bl, { targets: [{ value: 0, label: 'exhausted' }], min: function (lo) { return Math.min(0, Math.floor(lo * 10) / 10); }, max: function (hi) { return Math.max(1, hi); }, fmt: fmtRatio });
+    legend('budget-legend', bl, bs.map(function (o) { return o.name; }));
+    var br = sloLines('burn');
+    chart($('burn-chart'), br, { targets: [{ value: 1, label: 'budget pace' }], fmt: function (v) { return (v < 10 ? v.toFixed(1) : Math.round(v)) + '×'; } });
+    legend('burn-legend', br, bs.map(function (o) { return o.name; }));
     var last = state.history[state.history.length - 1];
     $('latency-now').textContent = last ? 'now: p50 ' + fmtMs(last.p50) + ' · p95 ' + fmtMs(last.p95) + ' · p99 ' + fmtMs(last.p99) : '';
-    $('success-now').textContent = last ? 'now: ' + fmtPct(last.success) + ' of ' + (last.requests || 0) + ' requests in the window' : '';
+    $('success-now').textContent = last ? 'now: ' + fmtPct(last.successRate) : '';
+    $('rate-now').textContent = last && num(last.rate) !== null ? 'now: ' + last.rate.toFixed(1) + '/s (window average)' : '';
+    $('cache-now').textContent = last ? 'now: ' + fmtPct(last.cacheHitRate, 1) : '';
   }
 
   // ---- incidents ----------------------------------------------------------
@@ -423,6 +480,75 @@
       })))));
   }
 
+  // ---- routes ---------------------------------------------------------------
+  var routeSort = { key: 'requests', desc: true };
+  var ROUTE_COLS = [
+    ['route', 'Route'], ['requests', 'Requests'], ['share', 'Traffic share'], ['p95', 'p95'], ['errorShare', 'Error share'], ['successRate', 'Success'],
+  ];
+  var lastRoutes = {};
+  function renderRoutes(routes) {
+    lastRoutes = routes;
+    var rows = named(routes);
+    var total = 0, fails = 0;
+    rows.forEach(function (r) { total += num(r.requests) || 0; fails += num(r.failures) || 0; });
+    rows = rows.map(function (r) {
+      var lm = isObj(r.latencyMs) ? r.latencyMs : {};
+      return { route: String(r.name), requests: num(r.requests) || 0, share: total ? (num(r.requests) || 0) / total : null, p95: num(lm.p95), errorShare: fails ? (num(r.failures) || 0) / fails : 0, successRate: num(r.successRate) };
+    });
+    var k = routeSort.key, dir = routeSort.desc ? -1 : 1;
+    rows.sort(function (a, b) { var x = a[k], y = b[k]; if (x === y) return a.route < b.route ? -1 : 1; if (x === null) return 1; if (y === null) return -1; return (x < y ? -1 : 1) * dir; });
+    rows = rows.slice(0, 20);
+    var box = $('routes');
+    if (rows.length === 0) { box.replaceChildren(h('div', { class: 'empty', text: 'No requests in the window.' })); return; }
+    box.replaceChildren(h('table', { class: 'routes' },
+      h('caption', { class: 'muted', text: 'Top ' + rows.length + ' routes in the window, sorted by ' + k + (routeSort.desc ? ' (descending)' : ' (ascending)') }),
+      h('thead', null, h('tr', null, ROUTE_COLS.map(function (c) {
+        var sorted = c[0] === k;
+        return h('th', { 'aria-sort': sorted ? (routeSort.desc ? 'descending' : 'ascending') : 'none', scope: 'col' },
+          h('button', { type: 'button', class: 'sort', 'data-sort': c[0], text: c[1] + (sorted ? (routeSort.desc ? ' ▼' : ' ▲') : ''), onclick: function () {
+            routeSort = { key: c[0], desc: sorted ? !routeSort.desc : c[0] !== 'route' };
+            renderRoutes(lastRoutes);
+          } }));
+      }))),
+      h('tbody', null, rows.map(function (r) {
+        return h('tr', { 'data-route': r.route },
+          h('td', { text: r.route }),
+          h('td', { class: 'num', text: String(r.requests) }),
+          h('td', { class: 'num', text: fmtPct(r.share, 1) }),
+          h('td', { class: 'num', text: fmtMs(r.p95) }),
+          h('td', { class: 'num', text: fmtPct(r.errorShare, 1) }),
+          h('td', { class: 'num', text: fmtPct(r.successRate) }));
+      }))));
+  }
+
+  // ---- silences and maintenance ------------------------------------------------
+  function renderSilences(silences, windows) {
+    var box = $('silence-list');
+    var rows = silences.slice(0, 20);
+    box.replaceChildren(
+      rows.length === 0 ? h('div', { class: 'empty', text: 'No silences.' }) : h('table', null,
+        h('thead', null, h('tr', null, ['Matchers', 'State', 'Ends', 'By', 'Comment', ''].map(function (t) { return h('th', { scope: 'col', text: t }); }))),
+        h('tbody', null, rows.map(function (x) {
+          var st = typeof x.state === 'string' ? x.state : '';
+          return h('tr', { 'data-silence': String(x.id) },
+            h('td', { text: Array.isArray(x.matchers) ? x.matchers.filter(isObj).map(function (m) { return String(m.name) + (typeof m.op === 'string' ? m.op : '=') + String(m.value); }).join(', ') : '' }),
+            h('td', null, pill(st)),
+            h('td', { text: fmtTime(x.endsAt) }),
+            h('td', { text: x.createdBy || x.by || '' }),
+            h('td', { text: x.comment || '' }),
+            h('td', null, st === 'expired' ? '' : btn('Expire', '', function (b) { operate(b, 'Expire silence', 'DELETE', '/admin/silences/' + enc(x.id)); }, 'silence-expire')));
+        }))),
+      windows.length === 0 ? h('div', { class: 'empty', text: 'No maintenance windows.' }) : h('table', null,
+        h('thead', null, h('tr', null, ['Window', 'Open now', 'Next', 'Comment'].map(function (t) { return h('th', { scope: 'col', text: t }); }))),
+        h('tbody', null, windows.slice(0, 20).map(function (w) {
+          return h('tr', { 'data-window': String(w.id) },
+            h('td', { text: w.name || w.id }),
+            h('td', null, pill(w.active ? 'open' : 'closed')),
+            h('td', { text: w.active ? 'until ' + fmtTime(w.activeUntil) : fmtTime(w.nextStartAt) }),
+            h('td', { text: w.comment || '' }));
+        }))));
+  }
+
   // ---- controls -----------------------------------------------------------
   function controlGroup(title, rows, columns) {
     if (rows.length === 0) return null;
@@ -510,6 +636,9 @@
       optional(api('GET', '/admin/incidents?status=active')),
       optional(api('GET', '/admin/incidents?status=resolved')),
       optional(api('GET', '/stats/controls')),
+      optional(api('GET', '/stats/history')),
+      optional(api('GET', '/admin/silences')),
+      optional(api('GET', '/admin/maintenance')),
     ]).then(function (r) {
       var slo = r[0], metrics = isObj(r[1]) ? r[1] : {};
       state.lastOk = Date.now(); state.lastError = null; state.authFailed = false;
@@ -520,8 +649,19 @@
       renderSlos(state.slos);
       var o = isObj(metrics.overall) ? metrics.overall : {};
       var l = isObj(o.latencyMs) ? o.latencyMs : {};
-      state.history.push({ t: num(metrics.at) !== null ? metrics.at : state.lastOk, p50: num(l.p50), p95: num(l.p95), p99: num(l.p99), success: num(o.successRate), requests: num(o.requests) });
-      while (state.history.length > HISTORY) state.history.shift();
+      var hist = isObj(r[5]) ? r[5] : null;
+      if (hist && Array.isArray(hist.points)) {
+        // The server's ring: the baseline is there the moment the page opens.
+        state.history = hist.points.filter(function (p) { return isObj(p) && num(p.at) !== null; });
+        state.markers = list(hist, 'markers');
+      } else {
+        // An older server without /stats/history: fall back to a ring filled by polling.
+        var wms = num(metrics.windowMs);
+        state.history.push({ at: num(metrics.at) !== null ? metrics.at : state.lastOk, p50: num(l.p50), p95: num(l.p95), p99: num(l.p99), successRate: num(o.successRate), rate: wms && num(o.requests) !== null ? o.requests / (wms / 1000) : null, cacheHitRate: null, slos: {} });
+        while (state.history.length > HISTORY) state.history.shift();
+      }
+      renderRoutes(isObj(metrics.routes) ? metrics.routes : {});
+      renderSilences(list(r[6], 'silences'), list(r[7], 'windows', 'maintenance'));
       renderCharts();
       renderIncidents(list(r[2], 'incidents'));
       renderResolved(list(r[3], 'incidents'));
@@ -567,6 +707,15 @@
   $('forget-token').addEventListener('click', function () { setToken('', false); clearTimeout(state.timer); cards.forEach(function (c) { c.el.remove(); }); cards.clear(); askToken('Token forgotten. Enter a token to continue.'); });
   $('refresh').addEventListener('click', function () { if (haveCredentials()) refreshNow(); else askToken(); });
   $('confirm-cancel').addEventListener('click', function () { $('confirm-dialog').close(); });
+  $('tz').addEventListener('change', function () { state.utc = $('tz').value !== 'local'; renderCharts(); });
+  $('silence-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var name = $('silence-name').value.trim(), value = $('silence-value').value.trim();
+    var minutes = Number($('silence-minutes').value);
+    var comment = $('silence-comment').value.trim();
+    if (!name || !value || !(minutes > 0) || !comment) { toast('Silence: matcher, duration and comment are all required.', true); return; }
+    operate($('silence-create'), 'Silence', 'POST', '/admin/silences', { matchers: [{ name: name, value: value }], durationMs: Math.round(minutes * 60000), comment: comment });
+  });
   $('poll-every').textContent = 'refresh every ' + fmtDur(POLL_MS);
   setInterval(tick, 1000);
   renderCharts();

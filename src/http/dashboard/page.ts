@@ -110,6 +110,7 @@ export function dashboardPage(options: DashboardOptions = {}): DashboardPage {
   <span class="spacer"></span>
   <span class="muted" id="updated">no data yet</span>
   <span class="muted" id="poll-every"></span>
+  <label class="muted">Times <select id="tz"><option value="utc" selected>UTC</option><option value="local">local</option></select></label>
   <span class="conn" id="conn" role="status" aria-live="polite">connecting</span>
   <button type="button" id="refresh" title="Poll now">Refresh</button>
   <button type="button" id="forget-token" title="Forget the token kept in this tab">Change token</button>
@@ -119,14 +120,43 @@ export function dashboardPage(options: DashboardOptions = {}): DashboardPage {
   <section class="wide" aria-labelledby="h-slos"><h2 id="h-slos">Service level objectives</h2><div class="slos" id="slos"><div class="empty">Loading…</div></div></section>
   <section aria-labelledby="h-latency"><h2 id="h-latency">Latency <span class="count" id="latency-now"></span></h2>
     <svg class="chart" id="latency-chart" viewBox="0 0 600 170" preserveAspectRatio="none" role="img" aria-label="Latency p50, p95 and p99 over time"></svg>
-    <div class="legend"><span><i class="l-p50"></i>p50</span><span><i class="l-p95"></i>p95</span><span><i class="l-p99"></i>p99</span><span><i class="l-target"></i>SLO threshold</span></div>
+    <div class="legend"><span><i class="l-p50"></i>p50 (solid)</span><span><i class="l-p95"></i>p95 (dashed)</span><span><i class="l-p99"></i>p99 (dotted)</span><span><i class="l-target"></i>SLO threshold</span></div>
   </section>
   <section aria-labelledby="h-success"><h2 id="h-success">Success rate <span class="count" id="success-now"></span></h2>
     <svg class="chart" id="success-chart" viewBox="0 0 600 170" preserveAspectRatio="none" role="img" aria-label="Success rate over time"></svg>
     <div class="legend"><span><i class="l-ok"></i>success rate</span><span><i class="l-target"></i>objective</span></div>
   </section>
+  <section aria-labelledby="h-rate"><h2 id="h-rate">Request rate <span class="count" id="rate-now"></span></h2>
+    <svg class="chart" id="rate-chart" viewBox="0 0 600 170" preserveAspectRatio="none" role="img" aria-label="Requests per second over time"></svg>
+    <div class="legend"><span><i class="l-rate"></i>requests/s</span><span class="markers-key">markers: ! incident opened · ✓ resolved · A action applied · R reverted</span></div>
+  </section>
+  <section aria-labelledby="h-cache"><h2 id="h-cache">Cache hit rate <span class="count" id="cache-now"></span></h2>
+    <svg class="chart" id="cache-chart" viewBox="0 0 600 170" preserveAspectRatio="none" role="img" aria-label="Cache hit rate over time"></svg>
+    <div class="legend"><span><i class="l-cache"></i>hit rate, all caches</span><span><i class="l-target"></i>objective</span></div>
+  </section>
+  <section aria-labelledby="h-budget"><h2 id="h-budget">Error budget remaining</h2>
+    <svg class="chart" id="budget-chart" viewBox="0 0 600 170" preserveAspectRatio="none" role="img" aria-label="Error budget remaining per SLO over time"></svg>
+    <div class="legend" id="budget-legend"></div>
+  </section>
+  <section aria-labelledby="h-burn"><h2 id="h-burn">Burn rate</h2>
+    <svg class="chart" id="burn-chart" viewBox="0 0 600 170" preserveAspectRatio="none" role="img" aria-label="Error budget burn rate per SLO over time (1 = spending exactly the budget)"></svg>
+    <div class="legend" id="burn-legend"></div>
+  </section>
   <section class="wide" aria-labelledby="h-incidents"><h2 id="h-incidents">Open incidents <span class="count" id="incident-count"></span></h2>
     <div id="incidents"></div><div class="empty" id="no-incidents">No open incidents.</div><div id="resolved"></div>
+  </section>
+  <!-- Fleet view slot: replicas, their state and who owns each incident (built with the fleet work; hidden until then). -->
+  <section class="wide" id="fleet" data-slot="fleet" aria-labelledby="h-fleet" hidden><h2 id="h-fleet">Fleet</h2><div id="fleet-view"></div></section>
+  <section class="wide" aria-labelledby="h-routes"><h2 id="h-routes">Routes</h2><div id="routes"><div class="empty">Loading…</div></div></section>
+  <section class="wide" aria-labelledby="h-silences"><h2 id="h-silences">Silences and maintenance</h2>
+    <form id="silence-form" class="silence-form">
+      <label>Matcher <select id="silence-name"><option>type</option><option>scope</option><option>severity</option><option>priority</option><option>detector</option><option>source</option></select></label>
+      <label>equals <input id="silence-value" required maxlength="256" placeholder="high-latency"></label>
+      <label>for (minutes) <input id="silence-minutes" type="number" min="1" max="527040" value="60" required></label>
+      <label>Comment <input id="silence-comment" required maxlength="500" placeholder="why"></label>
+      <button type="submit" id="silence-create">Add silence</button>
+    </form>
+    <div id="silence-list"></div>
   </section>
   <section class="wide" aria-labelledby="h-controls"><h2 id="h-controls">Controls</h2><div id="controls"><div class="empty">Loading…</div></div></section>
 </main>

@@ -23,7 +23,8 @@ header .spacer { flex: 1; }
 .conn.unreachable::before, .conn.auth::before { background: var(--bad); }
 .banner { margin: 12px 20px 0; padding: 10px 14px; border-radius: 6px; border: 1px solid var(--bad); background: #2d1618; }
 .banner.warn { border-color: var(--warn); background: #2b2411; }
-main { padding: 16px 20px 40px; display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); }
+main { padding: 16px 20px 40px; display: grid; gap: 16px; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); }
+@media (min-width: 1300px) { main { grid-template-columns: repeat(3, minmax(0, 1fr)); } section.span2 { grid-column: span 2; } }
 section { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; min-width: 0; }
 section.wide { grid-column: 1 / -1; }
 section h2 { margin: 0 0 10px; font-size: 15px; font-weight: 600; display: flex; align-items: center; gap: 8px; }
@@ -35,8 +36,22 @@ section h2 .count { color: var(--muted); font-weight: 400; }
 .slo.ok { border-left-color: var(--ok); } .slo.warning { border-left-color: var(--warn); } .slo.breach { border-left-color: var(--bad); }
 .slo .name { font-weight: 600; overflow-wrap: anywhere; }
 .slo .value { font-size: 22px; font-variant-numeric: tabular-nums; }
-.slo .target { color: var(--muted); font-size: 12px; }
-.pill { display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; text-transform: uppercase; letter-spacing: .02em; }
+.slo .target { color: var(--muted); font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.slo .budget { font-size: 12px; white-space: nowrap; }
+.slo .budget meter { display: block; width: 100%; height: 8px; margin-top: 2px; }
+.chart .offscale { fill: var(--warn); }
+.chart .tlabel { fill: var(--bad); }
+.chart .marker line { stroke: var(--text); stroke-width: 1; stroke-dasharray: 2 2; opacity: .7; }
+.chart .marker text { fill: var(--text); font-size: 10px; font-weight: 700; }
+.chart .m-incident-opened line { stroke: var(--bad); } .chart .m-incident-resolved line { stroke: var(--ok); } .chart .m-action-reverted line { stroke: var(--purple); }
+.legend .l-rate { background: #39c5cf; } .legend .l-cache { background: #bc8cff; }
+button.sort { background: none; border: 0; color: inherit; font: inherit; font-weight: 600; padding: 0; cursor: pointer; }
+.silence-form { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: end; margin-bottom: 10px; }
+.silence-form label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); }
+.silence-form input { width: 12em; }
+#silence-list td { white-space: nowrap; } #silence-list td:nth-child(5) { white-space: normal; }
+table.routes caption { text-align: left; font-size: 12px; }
+.pill { white-space: nowrap; display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; text-transform: uppercase; letter-spacing: .02em; }
 .s-ok, .s-resolved, .s-done, .s-enabled, .s-primary, .s-stable, .s-success, .s-configured { color: var(--ok); }
 .s-warning, .s-acknowledged, .s-medium, .s-pending, .s-forced, .s-adjusted, .s-noop { color: var(--warn); }
 .s-breach, .s-open, .s-critical, .s-high, .s-failed, .s-timeout, .s-disabled, .s-stopped, .s-blocked { color: var(--bad); }
@@ -66,12 +81,12 @@ th { color: var(--muted); font-weight: 500; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 details { margin-top: 8px; }
 summary { cursor: pointer; color: var(--muted); }
-button { font: inherit; font-size: 13px; padding: 4px 12px; border-radius: 6px; border: 1px solid var(--line); background: #263241; color: var(--text); cursor: pointer; }
+button { white-space: nowrap; font: inherit; font-size: 13px; padding: 4px 12px; border-radius: 6px; border: 1px solid var(--line); background: #263241; color: var(--text); cursor: pointer; }
 button:hover:not(:disabled) { border-color: var(--info); }
 button:disabled { opacity: .5; cursor: default; }
 button.danger { border-color: #6e2b2b; background: #3a1d1f; }
 button.primary { border-color: #1f6feb; background: #173a6b; }
-input, textarea { font: inherit; background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 6px; padding: 5px 8px; }
+input, textarea, select { font: inherit; background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 6px; padding: 5px 8px; }
 textarea { width: 100%; min-height: 54px; resize: vertical; }
 dialog { background: var(--panel); color: var(--text); border: 1px solid var(--line); border-radius: 10px; padding: 18px 20px; max-width: 460px; width: calc(100% - 40px); }
 dialog::backdrop { background: rgba(0, 0, 0, .6); }

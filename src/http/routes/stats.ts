@@ -82,8 +82,25 @@ function sectionJson(name: string, value: unknown, maxBytes: number): string {
   return text;
 }
 
-/** `GET /stats/slo`, `/stats/metrics`, `/stats/cache`, `/stats/rate-limit` and `/stats/fleet`. */
+/** `GET /stats/slo`, `/stats/metrics`, `/stats/cache`, `/stats/rate-limit`, `/stats/history` and `/stats/fleet`. */
 export const statsRoutes: AnyRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/stats/history',
+    access: 'read',
+    summary: 'Server-side history: a snapshot per interval (rate, success, p50/p95/p99, cache hit rate, each SLO with budget and burn) and incident/action markers',
+    // Output is bounded by the ring itself (capacity × SLOs ≤ maxBytes of numbers, ≤ 256 markers).
+    query: z.strictObject({
+      since: z.coerce.number().int().nonnegative().optional(),
+      limit: z.coerce.number().int().min(1).max(100_000).optional(),
+    }),
+    handler: ({ monitor, query }) => {
+      const opts: { sinceMs?: number; limit?: number } = {};
+      if (query.since !== undefined) opts.sinceMs = query.since;
+      if (query.limit !== undefined) opts.limit = query.limit;
+      return { json: { service: monitor.service, at: monitor.clock.now(), ...monitor.history.read(opts) } };
+    },
+  }),
   defineRoute({
     method: 'GET',
     path: '/stats/slo',
