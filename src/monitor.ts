@@ -427,8 +427,8 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.on('evaluated', () => this.remediation.onEvaluated());
     this.history = new HistoryRing(
       opts.history,
-      // The evaluator's results carry each SLO's unit, direction and target however it was configured.
-      this.evaluator.evaluate(this.clock.now()).map((s) => ({ name: s.name, kind: s.kind, unit: s.unit, direction: s.direction, target: s.target })),
+      // Each SLO's unit, direction and target as configured: no evaluation (and no clock read) at construction.
+      this.evaluator.descriptors(),
     );
     this.on('incident:opened', (i) => this.history.mark(this.clock.now(), 'incident-opened', `${i.severity} ${i.summary}`, i.id));
     this.on('incident:resolved', (i) => this.history.mark(this.clock.now(), 'incident-resolved', i.summary, i.id));
