@@ -22,8 +22,10 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Monitor } from '../monitor.js';
 import type { FleetContext, FleetPart } from './context.js';
+import { fleetLimiter } from './fleet-limiter.js';
 
 export type { FleetContext, FleetPart } from './context.js';
+export type { FleetLimiterStats } from './fleet-limiter.js';
 
 const fleetOptionsSchema = z.strictObject({
   /** An ioredis client (`new Redis(url)`); the fleet duplicates it for pub/sub and never closes it. */
@@ -107,7 +109,9 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
     syncTimeoutMs: opts.syncTimeoutMs,
   };
   // Each part of the fleet, in start order (add new parts here).
-  const parts: FleetPart[] = [];
+  const parts: FleetPart[] = [
+    fleetLimiter(ctx),
+  ];
 
   let synced = false;
   let timedOut = false;
