@@ -413,7 +413,8 @@ export class RateLimiter {
     const start = st.start;
     const remote = st.fstart === start ? (st.fprev * (W - elapsed)) / W + st.fcurr : st.fstart === start - W ? (st.fcurr * (W - elapsed)) / W : 0;
     if (estimate + remote + 1 > L) return Math.max(1, Math.min(resetMs, W));
-    if (st.fused >= st.fbudget) {
+    // A budget given under a higher limit (before an adjust or tighten) never exceeds the share of the new one.
+    if (st.fused >= st.fbudget || st.fused >= Math.ceil(L / link.replicas)) {
       link.budgetRejections++;
       return Math.max(1, link.syncEveryMs);
     }
