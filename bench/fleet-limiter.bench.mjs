@@ -95,9 +95,18 @@ export default async function fleetLimiterBench(ctx = { log: console.log, target
     for (const k of keys) reject.check(k);
     const checkRej = nsPerOp((i) => (sink += reject.check(keys[i & 1023]).allowed ? 1 : 0), M);
 
+    // The same limiters with no fleet attached: what the fleet adds to the hot path.
+    const alone = createMonitor({ service: 'bench-alone' });
+    const allowAlone = alone.rateLimiter('allow', { maxRequests: 1e9, windowSeconds: 60, maxKeys: 10_000 });
+    const rejectAlone = alone.rateLimiter('reject', { maxRequests: 1, windowSeconds: 3600 });
+    const checkAlone = nsPerOp((i) => (sink += allowAlone.check(keys[i & 1023]).remaining & 1), M);
+    for (const k of keys) rejectAlone.check(k);
+    const checkRejAlone = nsPerOp((i) => (sink += rejectAlone.check(keys[i & 1023]).allowed ? 1 : 0), M);
+    await alone.close();
+
     const theirs = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'rlf-allow', points: 1e9, duration: 60 });
     const theirsTight = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'rlf-reject', points: 1, duration: 3600 });
-    const A = 5_000;
+    const A = 3_000;
     const consume = await nsPerAsyncOp((i) => theirs.consume(keys[i & 1023]).then((r) => (sink += r.remainingPoints & 1)), A);
     for (const k of keys) await theirsTight.consume(k).catch(() => undefined);
     const consumeRej = await nsPerAsyncOp(
@@ -105,6 +114,8 @@ export default async function fleetLimiterBench(ctx = { log: console.log, target
       A,
     );
     const stats = fleet.stats().parts.limiter;
+    ctx.log(`  limiter.check(key) without a fleet, allowed          ${fmt(checkAlone)}`);
+    ctx.log(`  limiter.check(key) without a fleet, rejected         ${fmt(checkRejAlone)}`);
     ctx.log(`  RateLimiterRedis.consume(key), allowed (awaited)     ${fmt(consume)}`);
     ctx.log(`  fleet limiter check(key), allowed                    ${fmt(check)}   ${(consume / check).toFixed(0)}× faster`);
     ctx.log(`  RateLimiterRedis.consume(key), rejected (awaited)    ${fmt(consumeRej)}`);

@@ -132,7 +132,7 @@ return out
 `;
 
 /** Most keys one sync sends per limiter (the rest wait for the next one). */
-const MAX_BATCH = 500;
+const MAX_BATCH = 1_000;
 /** Most block changes queued per limiter while Redis is down. */
 const MAX_PENDING_BLOCKS = 10_000;
 
@@ -233,7 +233,7 @@ export function fleetLimiter(ctx: FleetContext, options: FleetLimiterOptions = {
         replicas,
         syncEveryMs,
         touched: [],
-        maxTouched: 100_000,
+        maxTouched: 20_000,
         insuranceRejections: 0,
         budgetRejections: 0,
         pendingBlocks: new Map(),
