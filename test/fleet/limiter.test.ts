@@ -22,9 +22,10 @@ afterEach(async () => {
 });
 
 let service = 0;
+/** Three replicas of a fresh service, limit 50 per hour (a window that does not roll over during a test). */
 async function threeReplicas(): Promise<Replica[]> {
   const svc = `shop${++service}`;
-  const replicas = await Promise.all(['a', 'b', 'c'].map((replica) => startReplica({ setup: SETUP, replica, redisUrl: server.url, service: svc })));
+  const replicas = await Promise.all(['a', 'b', 'c'].map((replica) => startReplica({ setup: SETUP, replica, redisUrl: server.url, service: svc, windowSeconds: 3600 })));
   running.push(...replicas);
   await Promise.all(replicas.map((r) => r.ready));
   // Every replica must count N live members before shares mean ⌈L/N⌉.
