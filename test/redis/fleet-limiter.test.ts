@@ -103,6 +103,26 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('fleet limiter (skipped: 
     expect(last).toBe(0);
   });
 
+  it('a client whose requests all reach one replica gets exactly its limit, in budgets of a share of the headroom per sync', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const fleet = await fleetOf(N, clock);
+    const [a] = fleet as [Member];
+    let admitted = 0;
+    let budgetWaits = 0;
+    for (let i = 0; i < 200; i++) {
+      const v = a.limiter.check('sticky');
+      if (v.allowed) admitted++;
+      else {
+        if (admitted < L) budgetWaits++;
+        await syncAll(fleet);
+      }
+    }
+    // Budgets are ⌈headroom/N⌉ ≤ headroom: alone on one replica, never over L; with syncs, never starved below it.
+    expect(admitted).toBe(L);
+    expect(budgetWaits).toBeGreaterThan(0);
+    expect(stats(a).budgetRejections).toBe(budgetWaits);
+  });
+
   it('slides like the local limiter: half a window later the fleet has half the budget back', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const fleet = await fleetOf(N, clock);

@@ -416,7 +416,7 @@ export class RateLimiter {
     // A budget given under a higher limit (before an adjust or tighten) never exceeds the share of the new one.
     if (st.fused >= st.fbudget || st.fused >= Math.ceil(L / link.replicas)) {
       link.budgetRejections++;
-      return Math.max(1, link.syncEveryMs);
+      return Math.max(1, Math.min(link.syncEveryMs, resetMs));
     }
     return 0;
   }
