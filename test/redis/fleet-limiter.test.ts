@@ -82,6 +82,10 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('fleet limiter (skipped: 
     // The guarantee: at most L + N·m − 1 with m = 1; and a fleet that syncs must not starve the client below L.
     expect(admitted).toBeLessThanOrEqual(L + N - 1);
     expect(admitted).toBeGreaterThanOrEqual(L);
+    // The attack signal sees the client as over its configured limit, although no replica alone saw 50 offered.
+    const excess = fleet.reduce((n, m) => n + m.limiter.recentExcess(), 0);
+    expect(excess).toBeGreaterThanOrEqual(150 - admitted - N);
+    expect(fleet.reduce((n, m) => n + m.limiter.recentOwnRejections(), 0)).toBe(0);
     // Another client is not affected.
     expect(fleet[1]!.limiter.check('client-2').allowed).toBe(true);
   });
@@ -121,6 +125,8 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('fleet limiter (skipped: 
     expect(admitted).toBe(L);
     expect(budgetWaits).toBeGreaterThan(0);
     expect(stats(a).budgetRejections).toBe(budgetWaits);
+    // A spent budget is the limiter's own 429 (subtracted by the service-wide 429 detector), not an attack.
+    expect(a.limiter.recentOwnRejections()).toBe(budgetWaits);
   });
 
   it('slides like the local limiter: half a window later the fleet has half the budget back', async () => {

@@ -287,6 +287,8 @@ export class RateLimiter {
   private blockEvicted = 0;
   private invalid = 0;
   private fleet: FleetLimiterLink | undefined;
+  /** The other replicas' sliding estimate for the key of the check in progress (0 without fresh fleet counts). */
+  private fleetRemote = 0;
 
   constructor(name: string, clock: Clock, options: RateLimiterOptions) {
     const parsed = rateLimiterOptionsSchema.safeParse(options);
@@ -383,7 +385,13 @@ export class RateLimiter {
     if (link !== undefined) {
       const wait = this.fleetWait(link, key, st, L, W, elapsed, estimate, resetMs);
       if (wait > 0) {
-        if (!excess && L < this.configured.maxRequests) this.recent.add(now, OWN);
+        if (!excess) {
+          // Offered load is per replica; the fleet's count says whether the key, across replicas, asks for more than
+          // the configured limit (an attack spread over replicas). Otherwise the 429 is the limiter's own: a lowered
+          // limit, a spent per-sync budget or the insurance share.
+          if (estimate + this.fleetRemote + 1 > this.configured.maxRequests) this.recent.add(now, EXCESS);
+          else this.recent.add(now, OWN);
+        }
         return this.reject(key, now, wait, resetMs, false);
       }
       st.fused++;
@@ -404,6 +412,7 @@ export class RateLimiter {
       st.fdirty = true;
       link.touched.push(key);
     }
+    this.fleetRemote = 0;
     if (!link.healthy) {
       const share = Math.ceil(L / link.replicas);
       if (estimate + 1 <= share) return 0;
@@ -412,6 +421,7 @@ export class RateLimiter {
     }
     const start = st.start;
     const remote = st.fstart === start ? (st.fprev * (W - elapsed)) / W + st.fcurr : st.fstart === start - W ? (st.fcurr * (W - elapsed)) / W : 0;
+    this.fleetRemote = remote;
     if (estimate + remote + 1 > L) return Math.max(1, Math.min(resetMs, W));
     // A budget given under a higher limit (before an adjust or tighten) never exceeds the share of the new one.
     if (st.fused >= st.fbudget || st.fused >= Math.ceil(L / link.replicas)) {
