@@ -23,12 +23,14 @@ import { ConfigError } from '../errors.js';
 import type { Monitor } from '../monitor.js';
 import type { FleetContext, FleetPart } from './context.js';
 import { controlState } from './control-state.js';
+import { fleetLimiter } from './fleet-limiter.js';
 import { incidentFleetOptionsSchema, incidentsPart } from './incidents.js';
 import { fleetWindows, windowsOptionsSchema, type FleetWindows } from './windows.js';
 
 export type { FleetContext, FleetPart } from './context.js';
 export { CONTROL_STATE_LIMITS, type ControlStateStats } from './control-state.js';
 export type { IncidentFleetOptions } from './incidents.js';
+export type { FleetLimiterStats } from './fleet-limiter.js';
 export type { FleetWindows, FleetWindowStats, FleetEvaluation, WindowsOptions, WindowsPartStats } from './windows.js';
 // The snapshot format, for a transport other than Redis (and the bench).
 export { takeSnapshot, mergeAndRead, encodeBuckets, decodeBuckets, windowSnapshotSchema, SNAPSHOT_VERSION } from '../fleet/snapshot.js';
@@ -124,7 +126,7 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
   // Each part of the fleet, in start order (add new parts here).
   const windows = fleetWindows(ctx, opts.windows);
   // Control state first: a replica is not ready before it knows which levers are pulled.
-  const parts: FleetPart[] = [controlState(ctx), windows.part];
+  const parts: FleetPart[] = [controlState(ctx), fleetLimiter(ctx), windows.part];
   parts.push(incidentsPart(ctx, opts.incidents));
 
   let synced = false;

@@ -181,7 +181,11 @@ export interface RateLimiterStats {
   topOffenders: HeavyHitter[];
 }
 
-interface KeyState {
+/**
+ * @internal Per-key state; the `f*` fields belong to the fleet limiter
+ * (`firebreak/redis`) and stay zero without one.
+ */
+export interface KeyState {
   /** Start of the current fixed window (ms). */
   start: number;
   prev: number;
@@ -194,6 +198,38 @@ interface KeyState {
   ostart: number;
   oprev: number;
   ocurr: number;
+  /** Start of the window the other replicas' counts (`fprev`, `fcurr`) belong to (-1: none yet). */
+  fstart: number;
+  fprev: number;
+  fcurr: number;
+  /** Admissions this replica may make for the key before the next sync answer, and those made since the last one. */
+  fbudget: number;
+  fused: number;
+  /** Queued in the fleet link's `touched` list. */
+  fdirty: boolean;
+}
+
+/**
+ * @internal What a limiter shares with the fleet limiter of `firebreak/redis`
+ * (src/redis/fleet-limiter.ts): plain fields read on the hot path, no call
+ * into Redis.
+ */
+export interface FleetLimiterLink {
+  /** False while the fleet's counts are unreachable or stale: check() then enforces the local share (insurance). */
+  healthy: boolean;
+  /** Live replicas sharing the limit (≥ 1). */
+  replicas: number;
+  /** Ms between syncs: the retry-after of a rejection for an exhausted per-sync budget. */
+  syncEveryMs: number;
+  /** Keys checked since the last sync; bounded by `maxTouched` (the fleet drains it). */
+  readonly touched: string[];
+  readonly maxTouched: number;
+  /** Rejections by the local insurance limit while unhealthy. */
+  insuranceRejections: number;
+  /** Rejections because this replica spent its share of the headroom before the next sync. */
+  budgetRejections: number;
+  /** A block (until > 0, ttlMs) or an unblock (until = 0) made on this replica. */
+  blockChanged(key: string, ttlMs: number): void;
 }
 
 const ALLOWED = 0;
@@ -253,6 +289,9 @@ export class RateLimiter {
   private invalid = 0;
   /** @internal The monitor's change latch (set by `Controls`). */
   shared: ChangeLatch | undefined;
+  private fleet: FleetLimiterLink | undefined;
+  /** The other replicas' sliding estimate for the key of the check in progress (0 without fresh fleet counts). */
+  private fleetRemote = 0;
 
   constructor(name: string, clock: Clock, options: RateLimiterOptions) {
     const parsed = rateLimiterOptionsSchema.safeParse(options);
@@ -308,8 +347,11 @@ export class RateLimiter {
       }
     }
     let st = this.states.get(key);
+    const link = this.fleet;
     if (st === undefined) {
-      st = { start, prev: 0, curr: 0, ostart, oprev: 0, ocurr: 0 };
+      // Before the first sync a replica may admit its share of the limit: the cold-start term of the fleet's bound.
+      const fbudget = link === undefined ? 0 : Math.ceil(this.limit / link.replicas);
+      st = { start, prev: 0, curr: 0, ostart, oprev: 0, ocurr: 0, fstart: -1, fprev: 0, fcurr: 0, fbudget, fused: 0, fdirty: false };
       this.states.set(key, st);
     } else if (st.start !== start) {
       st.prev = start - st.start === W ? st.curr : 0;
@@ -343,10 +385,80 @@ export class RateLimiter {
       }
       return this.reject(key, now, Math.max(1, Math.ceil(wait)), resetMs, false);
     }
+    if (link !== undefined) {
+      const wait = this.fleetWait(link, key, st, L, W, elapsed, estimate, resetMs);
+      if (wait > 0) {
+        if (!excess) {
+          // Offered load is per replica; the fleet's count says whether the key, across replicas, asks for more than
+          // the configured limit (an attack spread over replicas). Otherwise the 429 is the limiter's own: a lowered
+          // limit, a spent per-sync budget or the insurance share.
+          if (estimate + this.fleetRemote + 1 > this.configured.maxRequests) this.recent.add(now, EXCESS);
+          else this.recent.add(now, OWN);
+        }
+        return this.reject(key, now, wait, resetMs, false);
+      }
+      st.fused++;
+    }
     st.curr++;
     this.allowedTotal++;
     this.recent.add(now, ALLOWED);
     return { allowed: true, remaining: Math.floor(L - estimate - 1), retryAfterMs: 0, limit: L, resetMs, blocked: false };
+  }
+
+  /**
+   * The fleet's verdict for an admission the local counts allow: 0 to admit,
+   * else ms to wait. Healthy: the other replicas' counts, slid like ours, plus
+   * this replica's budget until the next sync; unhealthy: the local share.
+   */
+  private fleetWait(link: FleetLimiterLink, key: string, st: KeyState, L: number, W: number, elapsed: number, estimate: number, resetMs: number): number {
+    if (!st.fdirty && link.touched.length < link.maxTouched) {
+      st.fdirty = true;
+      link.touched.push(key);
+    }
+    this.fleetRemote = 0;
+    if (!link.healthy) {
+      const share = Math.ceil(L / link.replicas);
+      if (estimate + 1 <= share) return 0;
+      link.insuranceRejections++;
+      return Math.max(1, Math.ceil(st.curr + 1 <= share && st.prev > 0 ? W - ((share - st.curr - 1) * W) / st.prev - elapsed : resetMs));
+    }
+    const start = st.start;
+    const remote = st.fstart === start ? (st.fprev * (W - elapsed)) / W + st.fcurr : st.fstart === start - W ? (st.fcurr * (W - elapsed)) / W : 0;
+    this.fleetRemote = remote;
+    if (estimate + remote + 1 > L) return Math.max(1, Math.min(resetMs, W));
+    // A budget given under a higher limit (before an adjust or tighten) never exceeds the share of the new one.
+    if (st.fused >= st.fbudget || st.fused >= Math.ceil(L / link.replicas)) {
+      link.budgetRejections++;
+      return Math.max(1, Math.min(link.syncEveryMs, resetMs));
+    }
+    return 0;
+  }
+
+  /** @internal Joins (or with undefined leaves) a fleet limiter; keys' counts restart. */
+  attachFleet(link: FleetLimiterLink | undefined): void {
+    this.fleet = link;
+    this.states.clear();
+  }
+
+  /** @internal A key's state, without refreshing its recency (the fleet's sync reads it). */
+  peekState(key: string): KeyState | undefined {
+    return this.states.peek(key);
+  }
+
+  /**
+   * @internal The fleet's block list replaces the local one (Redis is
+   * authoritative for blocks while a fleet is attached); `remainingMs` per key.
+   */
+  replaceBlocks(blocks: ReadonlyArray<readonly [string, number]>): void {
+    const now = this.clock.now();
+    this.blockedKeys.clear();
+    for (const [k, remaining] of blocks) {
+      if (this.blockedKeys.size >= this.maxBlocked) {
+        this.blockEvicted++;
+        break;
+      }
+      if (remaining > 0) this.blockedKeys.set(limiterKey(k), now + remaining);
+    }
   }
 
   /** `check(key).allowed`, for callers that need only the boolean. */
@@ -427,10 +539,11 @@ export class RateLimiter {
     const now = this.clock.now();
     const until = now + ttlMs;
     const existing = this.blockedKeys.get(key);
+    this.fleet?.blockChanged(key, ttlMs);
     if (existing !== undefined && existing > now) {
       if (until > existing) {
         this.blockedKeys.set(key, until);
-        this.shared?.changed('block', this.name, key);
+        this.sharedBlock(key);
       }
       return false;
     }
@@ -444,7 +557,7 @@ export class RateLimiter {
       }
     }
     this.blockedKeys.set(key, until);
-    this.shared?.changed('block', this.name, key);
+    this.sharedBlock(key);
     return true;
   }
 
@@ -455,8 +568,15 @@ export class RateLimiter {
     const until = this.blockedKeys.get(k);
     this.blockedKeys.delete(k);
     const lifted = until !== undefined && until > this.clock.now();
-    if (lifted) this.shared?.changed('block', this.name, k);
+    // Unblocked here means unblocked everywhere, even if this replica had not yet seen the block.
+    this.fleet?.blockChanged(k, 0);
+    if (lifted) this.sharedBlock(k);
     return lifted;
+  }
+
+  /** Blocks reach the fleet through the fleet limiter's block hash when one is attached (the authority), else through the change latch. */
+  private sharedBlock(key: string): void {
+    if (this.fleet === undefined) this.shared?.changed('block', this.name, key);
   }
 
   /** @internal The limit the fleet shares. */
