@@ -176,6 +176,13 @@ function parseEnvelope(raw: string): (Envelope & { f?: string }) | undefined {
   return env;
 }
 
+/**
+ * A new epoch name, drawn for every write: the write script sets it only when
+ * Redis holds none (it lost its data). Reusing one name would let a replica
+ * recreate the very epoch it knew after a data loss, and nobody would notice.
+ */
+const freshEpoch = (): string => randomBytes(8).toString('hex');
+
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err)).slice(0, 300);
 
 /**
@@ -189,7 +196,6 @@ export class ControlStatePart implements FleetPart, SharedListener {
   private readonly counter: string;
   private readonly epochKey: string;
   private readonly channel: string;
-  private readonly candidate = randomBytes(8).toString('hex');
   private readonly held = new Map<string, Held>();
   private heldBytes = 0;
   /** Fields changed locally and not yet acknowledged by Redis, in change order. */
@@ -361,7 +367,7 @@ export class ControlStatePart implements FleetPart, SharedListener {
   }
 
   private async write(f: string, json: string, oldVersion: string): Promise<{ v: number; e: string; at: number }> {
-    const args = [3, this.hash, this.counter, this.epochKey, this.channel, f, json, this.ctx.replica, this.candidate, oldVersion] as const;
+    const args = [3, this.hash, this.counter, this.epochKey, this.channel, f, json, this.ctx.replica, freshEpoch(), oldVersion] as const;
     let r: unknown;
     try {
       r = await this.ctx.redis.evalsha(WRITE_SHA, ...args);

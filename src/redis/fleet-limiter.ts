@@ -149,6 +149,13 @@ export interface FleetLimiterOptions {
   syncEveryMs?: number;
   /** A sync older than this marks the counts stale (insurance limit). Default max(4·syncEveryMs, 500). */
   staleAfterMs?: number;
+  /**
+   * Share blocks through this part's block hash (default true). `redisFleet()`
+   * turns it off: there the control-state part carries blocks with every other
+   * lever (loaded before ready, re-seeded after Redis loses its data), and two
+   * authorities would fight over one block list.
+   */
+  shareBlocks?: boolean;
 }
 
 interface Link extends FleetLimiterLink {
@@ -201,6 +208,7 @@ export interface FleetLimiterStats {
 export function fleetLimiter(ctx: FleetContext, options: FleetLimiterOptions = {}): FleetPart & { syncNow(): Promise<void>; readBlocks(): Promise<void> } {
   const syncEveryMs = options.syncEveryMs ?? 50;
   const staleAfterMs = options.staleAfterMs ?? Math.max(4 * syncEveryMs, 500);
+  const shareBlocks = options.shareBlocks ?? true;
   const membersKey = key(ctx, 'limiter', 'replicas');
   const channel = key(ctx, 'limiter', 'blocks');
   const links = new Map<string, Link>();
@@ -239,6 +247,7 @@ export function fleetLimiter(ctx: FleetContext, options: FleetLimiterOptions = {
         pendingBlocks: new Map(),
         blockSeq: 0,
         blockChanged(k, ttlMs) {
+          if (!shareBlocks) return;
           link.blockSeq++;
           // Re-insert so the map keeps the order of the latest change per key.
           link.pendingBlocks.delete(k);
@@ -333,6 +342,7 @@ export function fleetLimiter(ctx: FleetContext, options: FleetLimiterOptions = {
   }
 
   async function readBlocks(only?: string): Promise<void> {
+    if (!shareBlocks) return;
     for (const l of links.values()) {
       if (only !== undefined && l.limiter.name !== only) continue;
       // Our own changes first: the hash is the authority only once it has them.

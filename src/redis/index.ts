@@ -126,7 +126,7 @@ export function redisFleet(monitor: Monitor, options: FleetOptions): Fleet {
   // Each part of the fleet, in start order (add new parts here).
   const windows = fleetWindows(ctx, opts.windows);
   // Control state first: a replica is not ready before it knows which levers are pulled.
-  const parts: FleetPart[] = [controlState(ctx), fleetLimiter(ctx), windows.part];
+  const parts: FleetPart[] = [controlState(ctx), fleetLimiter(ctx, { shareBlocks: false }), windows.part];
   parts.push(incidentsPart(ctx, opts.incidents));
 
   let synced = false;

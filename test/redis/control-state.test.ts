@@ -221,7 +221,7 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('shared control state (sk
     expect(fields.sort()).toEqual(['feature:recommendations', 'feature:search']);
   });
 
-  it('after Redis lost its data, the newest state before the loss wins on every replica, whichever replica reconnects first', async () => {
+  it('after Redis lost its data, the newest state before the loss wins on every replica, whichever replica reconnects first', { timeout: 60_000 }, async () => {
     const [a, b] = await fleetOf(2);
     const f = (m: Member) => m.monitor.controls.features.get('recommendations')!;
     f(a!).disable({ reason: 'first' });
@@ -242,6 +242,32 @@ describe.skipIf(!hasRedisServer && !process.env['CI'])('shared control state (sk
     }, RECONNECT);
     // Both held the same entry; one seed went in, the other saw a seed of the same old version.
     expect(Number(part(a!)['reseeded']) + Number(part(b!)['reseeded'])).toBe(1);
+  });
+
+  it('a replica whose first write after a data loss recreates the epoch still notices the loss and re-seeds what it held', { timeout: 30_000 }, async () => {
+    const [a] = await fleetOf(1, (m) => {
+      m.feature('recommendations');
+      m.feature('rerank');
+    });
+    const f = (name: string) => a!.monitor.controls.features.get(name)!;
+    f('recommendations').disable({ reason: 'before the loss' });
+    await vi.waitFor(() => expect(part(a!)['pending']).toBe(0), WAIT);
+    const epoch = part(a!)['epoch'];
+    const hash = `firebreak:${a!.monitor.service}:state`;
+    const raw = new Redis(server.url);
+    try {
+      await raw.flushdb();
+      // The very next write comes from the replica that created the lost epoch.
+      f('rerank').disable({ reason: 'after the loss' });
+      await vi.waitFor(async () => {
+        expect(part(a!)['epoch']).not.toBe(epoch);
+        const held = await raw.hget(hash, 'feature:recommendations');
+        expect(JSON.parse(held!)).toMatchObject({ s: { enabled: false, reason: 'before the loss' } });
+        expect(JSON.parse((await raw.hget(hash, 'feature:rerank'))!)).toMatchObject({ s: { enabled: false, reason: 'after the loss' } });
+      }, RECONNECT);
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it('re-seeding after Redis lost its data is deterministic: the highest old version of an entry wins, whatever was seeded first', async () => {

@@ -574,9 +574,9 @@ export class RateLimiter {
     return lifted;
   }
 
-  /** Blocks reach the fleet through the fleet limiter's block hash when one is attached (the authority), else through the change latch. */
+  /** Tells the change latch (the fleet's control state carries blocks). */
   private sharedBlock(key: string): void {
-    if (this.fleet === undefined) this.shared?.changed('block', this.name, key);
+    this.shared?.changed('block', this.name, key);
   }
 
   /** @internal The limit the fleet shares. */
