@@ -504,6 +504,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.stageTime(input);
     input[1] = d;
     this.store.route(route).recordStaged(failure, status === 429);
+    this.store.all.recordStaged(failure, status === 429);
     this.burn?.recordStaged(input, route, failure);
     if (arm !== undefined) this.recordArm(arm, failure, status === 429);
   }
@@ -519,7 +520,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         this.armOverflow++;
         return;
       }
-      s = new LatencyWindow(this.store.layout, this.store.slotMs, this.store.slots, this.store.prom, undefined, this.store.input);
+      s = new LatencyWindow(this.store.layout, this.store.slotMs, this.store.slots, this.store.prom, this.store.input);
       this.arms.set(arm, s);
     }
     s.recordStaged(failure, rateLimited);
