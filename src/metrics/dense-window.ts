@@ -150,6 +150,32 @@ export class DenseWindow {
     if (this.promStraddles[b] !== 0) this.countSplit(b);
   }
 
+  /**
+   * Records the request staged in `input` whose bucket `b` a route series
+   * has just computed: the overall series' share of a record. It keeps no
+   * Prometheus buckets (the routes export those), so their counts stay 0.
+   */
+  recordIndexed(b: number, failure: boolean, rateLimited: boolean): void {
+    const now = this.input[0]!;
+    const durationMs = this.input[1]!;
+    if (now >= this.headEnd) this.roll(Math.floor(now / this.slotMs));
+    if (b === 0 || b === this.layout.last) this.countClamp(durationMs);
+    const ring = this.ring;
+    const cell = this.headBase + b;
+    const v = (ring[cell]! + 1) & 0xffff;
+    ring[cell] = v;
+    if (v === 0) this.addCarry(cell);
+    const counts = this.u32;
+    const cb = this.countBase;
+    counts[cb]!++;
+    if (failure) counts[cb + FAILURES]!++;
+    if (rateLimited) counts[cb + RATE_LIMITED]!++;
+    const cells = this.cells;
+    cells[this.sumOff]! += durationMs;
+    const m = this.maxCell;
+    if (durationMs > cells[m]!) cells[m] = durationMs;
+  }
+
   /** Counts the staged value of split log bucket `b` in its exact Prometheus bucket. */
   private countSplit(b: number): void {
     const durationMs = this.input[1]!;

@@ -156,9 +156,10 @@ export class LatencyWindow {
    * Records one request whose time and duration are in `input[0]` and
    * `input[1]`. The hot path: no allocation in the steady state. The numbers
    * travel through a typed array because a double passed to a call V8 does
-   * not inline is boxed (an allocation per request).
+   * not inline is boxed (an allocation per request). Returns the value's
+   * bucket, so that the overall series need not compute it again.
    */
-  recordStaged(failure: boolean, rateLimited: boolean): void {
+  recordStaged(failure: boolean, rateLimited: boolean): number {
     const now = this.input[0]!;
     const durationMs = this.input[1]!;
     // A clock that went back keeps writing to the head slot.
@@ -190,6 +191,7 @@ export class LatencyWindow {
     // Prometheus buckets are derived from the log buckets when scraped; only a
     // log bucket that a bound splits needs the value compared, here.
     if (this.promStraddles[b] !== 0) this.countSplit(b);
+    return b;
   }
 
   /** Counts the staged value of split log bucket `b` in its exact Prometheus bucket. */
