@@ -185,4 +185,30 @@ describe('LatencyWindow', () => {
     expect(w.total(RATE_LIMITED)).toBe(1);
     expect(w.max()).toBe(9);
   });
+
+  it('bounds a series at its worst: every slot busy over every bucket (docs/limits.md)', () => {
+    const defaultProm = promBucketMap(layout, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.8, 1, 2, 2.5, 5, 10]);
+    const w = new LatencyWindow(layout, 10_000, 30, defaultProm);
+    const spread = (now: number, perBucket: number) => {
+      for (let b = 0; b < layout.size; b++) for (let k = 0; k < perBucket; k++) w.record(now, layout.value(b), false, false);
+    };
+    let worst16 = 0;
+    for (let s = 0; s < 32; s++) {
+      spread(s * 10_000, 1);
+      worst16 = Math.max(worst16, w.bytes);
+    }
+    // 16-bit counts per bucket per closed slot, the head's and the window's 32-bit counts, the slot table.
+    expect(worst16).toBeLessThanOrEqual(68 * 1024);
+    // More than 65,535 records in one bucket of a slot: 32-bit counts for that slot.
+    const heavy = new LatencyWindow(layout, 10_000, 30, defaultProm);
+    let worst32 = 0;
+    for (let s = 0; s < 31; s++) {
+      for (let b = 0; b < layout.size; b++) heavy.record(s * 10_000, layout.value(b), false, false);
+      for (let k = 0; k < 65_536; k++) heavy.record(s * 10_000, 42, false, false);
+      worst32 = Math.max(worst32, heavy.bytes);
+    }
+    heavy.advance(31 * 10_000);
+    expect(heavy.total(REQUESTS)).toBe(29 * (layout.size + 65_536));
+    expect(worst32).toBeLessThanOrEqual(126 * 1024);
+  });
 });
