@@ -152,7 +152,7 @@ export default async function scale(ctx) {
   });
   fill(clock, m3, whole.routes.slice(0, 9_999), zipfRates.slice(0, 9_999).map((r) => (r * SLOT) / 1000), SLOTS);
   const evalMs = timeCalls(clock, () => m3.evaluate());
-  const statsMs = timeCalls(clock, () => m3.stats());
+  const statsMs = timeCalls(clock, () => m3.stats(), 20, 5);
   const st = m3.stats();
   ctx.log('');
   ctx.log(

@@ -263,6 +263,35 @@ export class LatencyWindow {
     return quantilesFromRange(this.layout, this.agg, this.aggLo, this.total(REQUESTS), qs, this.max());
   }
 
+  /**
+   * One quantile over the window, or -1 when it is empty: what ranking
+   * thousands of routes needs, without an array per route. Call {@link advance} first.
+   */
+  quantile(q: number): number {
+    const n = this.total(REQUESTS);
+    if (n <= 0) return -1;
+    const layout = this.layout;
+    const max = this.max();
+    const agg = this.agg;
+    const lo = this.aggLo;
+    const allowed = n - Math.max(1, Math.ceil(q * n));
+    let b = layout.index(max);
+    let above = 0;
+    // As quantilesFromRange, for one quantile.
+    while (b > 0) {
+      const i = b - lo;
+      if (i < 0) {
+        b = 0;
+        break;
+      }
+      const c = i < agg.length ? agg[i]! : 0;
+      if (above + c > allowed) break;
+      above += c;
+      b--;
+    }
+    return Math.min(layout.value(b), max);
+  }
+
   /** p50/p90/p95/p99/max over the window ending at `now`. */
   summary(now: number): LatencySummary {
     this.advance(now);

@@ -43,6 +43,7 @@ describe('LatencyWindow', () => {
         expect(w.total(RATE_LIMITED)).toBe(live.filter((m) => m.limited).length);
         expect(w.max()).toBe(values.length > 0 ? values.at(-1) : 0);
         const [p50] = w.quantiles([0.5]);
+        for (const q of [0.5, 0.9, 0.99]) expect(w.quantile(q)).toBe(w.quantiles([q])[0] ?? -1);
         if (values.length === 0) expect(p50).toBeNull();
         else {
           const exact = values[Math.ceil(0.5 * values.length) - 1]!;
