@@ -497,11 +497,8 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.on('incident:reopened', (i) => this.remediation.onIncident('reopened', i));
     this.on('incident:resolved', (i) => this.remediation.onResolved(i));
     this.on('evaluated', () => this.remediation.onEvaluated());
-    this.history = new HistoryRing(
-      opts.history,
-      // The evaluator's results carry each SLO's unit, direction and target however it was configured.
-      this.evaluator.evaluate(this.clock.now()).map((s) => ({ name: s.name, kind: s.kind, unit: s.unit, direction: s.direction, target: s.target })),
-    );
+    // From the configuration: evaluating here would read the clock and the probes before anything was recorded.
+    this.history = new HistoryRing(opts.history, this.evaluator.describe());
     this.on('incident:opened', (i) => this.history.mark(this.clock.now(), 'incident-opened', `${i.severity} ${i.summary}`, i.id));
     this.on('incident:resolved', (i) => this.history.mark(this.clock.now(), 'incident-resolved', i.summary, i.id));
     this.on('action:executed', (e) => {

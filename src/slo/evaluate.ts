@@ -149,6 +149,14 @@ export class SloEvaluator {
     return this.slos;
   }
 
+  /**
+   * Each SLO's name, kind, unit, direction and target as {@link SloEvaluator.evaluate}
+   * reports them, from the configuration alone: no window, clock or probe is read.
+   */
+  describe(): { name: string; kind: SloConfig['kind']; unit: 'ms' | 'ratio'; direction: 'max' | 'min'; target: number }[] {
+    return this.slos.map((slo) => ({ name: slo.name, kind: slo.kind, unit: unitOf(slo), direction: directionOf(slo), target: targetOf(slo) }));
+  }
+
   /** CPU (1 = one core) over the last sampling interval, or null before two samples. */
   get cpu(): number | null {
     return this.cpuValue;
