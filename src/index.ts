@@ -22,8 +22,8 @@ export type {
   RecordingHealth,
   RejectReason,
 } from './monitor.js';
-export { MAX_ARMS, DEFAULT_CLOSE_TIMEOUT_MS } from './monitor.js';
-export type { CloseOptions, CloseResult } from './monitor.js';
+export { MAX_ARMS, DEFAULT_CLOSE_TIMEOUT_MS, TOP_ROUTES, DEFAULT_STATS_ROUTES } from './monitor.js';
+export type { CloseOptions, CloseResult, StatsOptions, RouteSort, RoutePage, RouteRank, TopRoutes } from './monitor.js';
 export type { Logger, ContainedKind } from './logger.js';
 export { CONTAINED_KINDS } from './logger.js';
 export { MAX_NAME_LENGTH } from './metrics/series-store.js';

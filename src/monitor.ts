@@ -7,11 +7,12 @@ import { BucketLayout } from './metrics/log-buckets.js';
 import { processProbes, type ResourceProbes } from './metrics/process.js';
 import { leLabel, newRegistry, registerCollector, routeLabels, type ClusterAggregator, type CollectFn, type PromSample } from './metrics/prometheus.js';
 import { ConfigError } from './errors.js';
+import { z } from 'zod';
 import { SeriesStore, HIT, MISS, ERROR, MAX_NAME_LENGTH, byName, type CacheStats, type RouteStats } from './metrics/series-store.js';
 import { HistoryRing } from './history.js';
 import { SlotTicker } from './metrics/slot-ticker.js';
 import { SloEvaluator, type SloResult, type SloStatus } from './slo/evaluate.js';
-import { LatencyWindow } from './metrics/latency-window.js';
+import { LatencyWindow, REQUESTS, FAILURES } from './metrics/latency-window.js';
 import { ActionRegistry } from './actions/registry.js';
 import type { ActionExecution } from './actions/types.js';
 import { Controls } from './actions/controls/controls.js';
@@ -188,7 +189,17 @@ export interface MonitorStats {
   at: number;
   windowMs: number;
   overall: RouteStats;
+  /**
+   * Per route: every route while there are no more than `limit` (1,000 by
+   * default), in the order they were first seen; past that, one page of them
+   * in `sort` order ({@link MonitorStats.routePage}). One route's figures:
+   * {@link Monitor.routeStats}.
+   */
   routes: Record<string, RouteStats>;
+  /** Which routes `routes` lists. */
+  routePage: RoutePage;
+  /** The busiest, most failing and slowest (p99) routes of the window, whatever the page ({@link TOP_ROUTES} each). */
+  top: TopRoutes;
   caches: Record<string, CacheStats>;
   /** Per canary arm (`recordRequest({ arm })`). */
   arms: Record<string, RouteStats>;
@@ -202,6 +213,67 @@ export interface MonitorStats {
   /** Open incidents, pending conditions, response times, detectors, notifiers, log. */
   incidents: IncidentStats;
 }
+
+/** Order of a page of routes in {@link MonitorStats.routes}: most requests, most failures, highest p99, or by name. */
+export type RouteSort = 'requests' | 'failures' | 'p99' | 'name';
+
+/**
+ * Options of {@link Monitor.stats}: which routes to list in full.
+ *
+ * @example
+ * ```ts
+ * monitor.stats({ limit: 50, offset: 50, sort: 'failures' }); // the 51st to 100th most failing routes
+ * ```
+ */
+export interface StatsOptions {
+  /** Most routes listed in `routes` (default 1,000; 0 lists none). */
+  limit?: number;
+  /** Routes skipped, in `sort` order (default 0). */
+  offset?: number;
+  /** Order of the page (default `'requests'`). With every route listed and no `offset`, routes keep their first-seen order. */
+  sort?: RouteSort;
+}
+
+/** Which routes {@link MonitorStats.routes} lists. */
+export interface RoutePage {
+  /** Route series in the monitor (`__other__` included). */
+  total: number;
+  offset: number;
+  limit: number;
+  sort: RouteSort;
+  /** True when `routes` lists fewer than `total`. */
+  truncated: boolean;
+}
+
+/** One route in a {@link TopRoutes} list. */
+export interface RouteRank {
+  route: string;
+  requests: number;
+  failures: number;
+  /** p99 latency over the window, ms (null without requests). */
+  p99: number | null;
+}
+
+/** The routes that stand out in the window, {@link TOP_ROUTES} per list, most first; routes without requests are left out. */
+export interface TopRoutes {
+  requests: RouteRank[];
+  failures: RouteRank[];
+  p99: RouteRank[];
+}
+
+/** Length of each {@link TopRoutes} list. */
+export const TOP_ROUTES = 10;
+/** Routes `stats()` lists by default. */
+export const DEFAULT_STATS_ROUTES = 1_000;
+
+const statsOptionsSchema = z
+  .object({
+    limit: z.number().int().min(0).max(10_000).optional(),
+    offset: z.number().int().min(0).optional(),
+    sort: z.enum(['requests', 'failures', 'p99', 'name']).optional(),
+  })
+  .strict()
+  .optional();
 
 /**
  * Events a monitor emits. Listeners that throw are contained and counted.
@@ -425,11 +497,8 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     this.on('incident:reopened', (i) => this.remediation.onIncident('reopened', i));
     this.on('incident:resolved', (i) => this.remediation.onResolved(i));
     this.on('evaluated', () => this.remediation.onEvaluated());
-    this.history = new HistoryRing(
-      opts.history,
-      // Each SLO's unit, direction and target as configured: no evaluation (and no clock read) at construction.
-      this.evaluator.descriptors(),
-    );
+    // From the configuration: evaluating here would read the clock and the probes before anything was recorded.
+    this.history = new HistoryRing(opts.history, this.evaluator.describe());
     this.on('incident:opened', (i) => this.history.mark(this.clock.now(), 'incident-opened', `${i.severity} ${i.summary}`, i.id));
     this.on('incident:resolved', (i) => this.history.mark(this.clock.now(), 'incident-resolved', i.summary, i.id));
     this.on('action:executed', (e) => {
@@ -544,7 +613,8 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
     const input = this.store.input;
     this.stageTime(input);
     input[1] = d;
-    this.store.route(route).recordStaged(failure, status === 429);
+    const b = this.store.route(route).recordStaged(failure, status === 429);
+    this.store.all.recordIndexed(b, failure, status === 429);
     this.burn?.recordStaged(input, route, failure);
     if (arm !== undefined) this.recordArm(arm, failure, status === 429);
   }
@@ -560,7 +630,7 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
         this.armOverflow++;
         return;
       }
-      s = new LatencyWindow(this.store.layout, this.store.slotMs, this.store.slots, this.store.prom, undefined, this.store.input);
+      s = new LatencyWindow(this.store.layout, this.store.slotMs, this.store.slots, this.store.prom, this.store.input);
       this.arms.set(arm, s);
     }
     s.recordStaged(failure, rateLimited);
@@ -720,10 +790,11 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
    * res.json(monitor.stats());
    * ```
    */
-  stats(): MonitorStats {
+  stats(options?: StatsOptions): MonitorStats {
+    const o = parseConfig(statsOptionsSchema, 'stats options', options) ?? {};
     const now = this.clock.now();
     const store = this.store;
-    const routes = byName(store.routes, (s) => store.routeStats(s, now));
+    const { routes, routePage, top } = this.routeStats_(now, o.limit ?? DEFAULT_STATS_ROUTES, o.offset ?? 0, o.sort);
     const caches = byName(store.caches, (c) => c.stats(now));
     const arms = byName(this.arms, (s) => store.routeStats(s, now));
     return {
@@ -732,6 +803,8 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       windowMs: store.slotMs * store.slots,
       overall: store.overall(now).stats,
       routes,
+      routePage,
+      top,
       caches,
       arms,
       rejected: this.rejectedTotal + store.routeNamesCut + store.cacheNamesCut,
@@ -749,6 +822,72 @@ export class Monitor extends SafeEmitter<MonitorEvents> {
       slos: this.evaluator.evaluate(now),
       incidents: this.incidentSystem.stats(now),
     };
+  }
+
+  /**
+   * The window figures of one route (or `__other__`), or null when it has no
+   * series: the full detail of a route `stats()` did not list.
+   *
+   * @example
+   * ```ts
+   * const search = monitor.routeStats('GET /search');
+   * if (search !== null) console.log(search.latencyMs.p99);
+   * ```
+   */
+  routeStats(route: string): RouteStats | null {
+    if (typeof route !== 'string') return null;
+    const s = this.store.routes.get(route);
+    return s === undefined ? null : this.store.routeStats(s, this.clock.now());
+  }
+
+  /**
+   * One pass over the routes for their counts and p99 (so top lists and the
+   * sorted page cost O(routes), with no per-route summary), then the full
+   * figures of the listed routes only.
+   */
+  private routeStats_(now: number, limit: number, offset: number, sort: RouteSort | undefined): { routes: Record<string, RouteStats>; routePage: RoutePage; top: TopRoutes } {
+    const store = this.store;
+    const total = store.routes.size;
+    const routePage: RoutePage = { total, offset, limit, sort: sort ?? 'requests', truncated: false };
+    const names: string[] = [];
+    const requests = new Float64Array(total);
+    const failures = new Float64Array(total);
+    const p99 = new Float64Array(total);
+    let i = 0;
+    for (const [name, s] of store.routes) {
+      s.advance(now);
+      names.push(name);
+      const n = s.total(REQUESTS);
+      requests[i] = n;
+      failures[i] = s.total(FAILURES);
+      p99[i] = s.quantile(0.99);
+      i++;
+    }
+    const rank = (k: number): RouteRank => ({ route: names[k]!, requests: requests[k]!, failures: failures[k]!, p99: p99[k]! < 0 ? null : p99[k]! });
+    const top: TopRoutes = { requests: topOf(requests, TOP_ROUTES).map(rank), failures: topOf(failures, TOP_ROUTES).map(rank), p99: topOf(p99, TOP_ROUTES).map(rank) };
+    let listed: number[];
+    if (offset === 0 && sort === undefined && total <= limit) listed = Array.from({ length: total }, (_, k) => k);
+    else {
+      const s = routePage.sort;
+      if (s === 'requests' || s === 'failures') {
+        // Counts are integers below 2^38 and indices below 2^14: one float each, sorted natively (no comparator calls).
+        const key = s === 'requests' ? requests : failures;
+        const packed = new Float64Array(total);
+        for (let k = 0; k < total; k++) packed[k] = key[k]! * 16_384 + (16_383 - k);
+        packed.sort();
+        listed = [];
+        for (let r = total - 1 - offset; r >= 0 && listed.length < limit; r--) listed.push(16_383 - (packed[r]! % 16_384));
+      } else {
+        const order = Array.from({ length: total }, (_, k) => k);
+        if (s === 'name') order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+        else order.sort((a, b) => p99[b]! - p99[a]! || a - b);
+        listed = order.slice(offset, offset + limit);
+      }
+    }
+    routePage.truncated = listed.length < total;
+    const routes = Object.create(null) as Record<string, RouteStats>;
+    for (const k of listed) routes[names[k]!] = store.routeStats(store.routes.get(names[k]!)!, now);
+    return { routes, routePage, top };
   }
 
   /**
@@ -1166,4 +1305,19 @@ function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
  */
 export function createMonitor(options: MonitorOptions): Monitor {
   return new Monitor(options);
+}
+
+/** Indices of the `n` largest positive values of `xs`, largest first (ties: first seen first); O(len · n) at worst, O(len) typically. */
+function topOf(xs: Float64Array, n: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < xs.length; k++) {
+    const v = xs[k]!;
+    if (!(v > 0)) continue;
+    if (out.length === n && v <= xs[out[n - 1]!]!) continue;
+    let at = out.length === n ? n - 1 : out.length;
+    while (at > 0 && xs[out[at - 1]!]! < v) at--;
+    out.splice(at, 0, k);
+    if (out.length > n) out.pop();
+  }
+  return out;
 }

@@ -17,7 +17,7 @@ import { resolveSlos, type SloConfig } from '../slo/schema.js';
 import { SloEvaluator, type SloResult } from '../slo/evaluate.js';
 import type { ResourceProbes } from '../metrics/process.js';
 import { SeriesStore, OTHER, type CacheStats, type RouteStats } from '../metrics/series-store.js';
-import type { WindowSlotRow } from '../metrics/latency-window.js';
+import { slotRowFits, type WindowSlotRow } from '../metrics/latency-window.js';
 import type { Monitor } from '../monitor.js';
 
 /** Version of the snapshot format; a reader leaves out snapshots of another version. */
@@ -221,7 +221,10 @@ export function mergeSnapshots(monitor: Monitor, snapshots: readonly WindowSnaps
             future++;
             continue;
           }
-          decoded.push([name, { slot: r[0], requests: r[1], failures: r[2], rateLimited: r[3], maxMs: r[4], buckets: decodeBuckets(r[5], l.last) }]);
+          const row: WindowSlotRow = { slot: r[0], requests: r[1], failures: r[2], rateLimited: r[3], maxMs: r[4], buckets: decodeBuckets(r[5], l.last) };
+          // A slot no process could have recorded (bucket counts that do not add up to its requests) is corruption.
+          if (!slotRowFits(row, l.size)) throw new RangeError(`route ${JSON.stringify(name.slice(0, 64))}: slot ${r[0]} counts do not add up`);
+          decoded.push([name, row]);
         }
       }
     } catch (err) {
@@ -255,11 +258,20 @@ export function mergeSnapshots(monitor: Monitor, snapshots: readonly WindowSnaps
     if (into === undefined) targets.set(target, (into = new Map()));
     for (const row of bySlot.values()) addRow(into, row);
   }
+  // The overall series is recorded beside the routes in one process (global SLOs and stats().overall
+  // read it): it gets the sum of every route's slot, as that process's would hold.
+  const overall = new Map<number, WindowSlotRow>();
   for (const [name, bySlot] of targets) {
     const series = store.route(name);
-    for (const slot of [...bySlot.keys()].sort((a, b) => a - b)) series.addSlotRow(bySlot.get(slot)!);
+    for (const slot of [...bySlot.keys()].sort((a, b) => a - b)) {
+      const row = bySlot.get(slot)!;
+      series.addSlotRow(row);
+      addRow(overall, { ...row });
+    }
     series.advance(now);
   }
+  for (const slot of [...overall.keys()].sort((a, b) => a - b)) store.all.addSlotRow(overall.get(slot)!);
+  store.all.advance(now);
   for (const [name, bySlot] of cacheRows) store.cache(name).ring.restoreSlots([...bySlot.values()], now);
   return merged;
 }

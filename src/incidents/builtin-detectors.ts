@@ -26,16 +26,7 @@ function counts(store: SeriesStore, now: number, route: string | undefined): { n
     s.advance(now);
     return { n: s.total(REQUESTS), failures: s.total(FAILURES), rateLimited: s.total(RATE_LIMITED) };
   }
-  let n = 0;
-  let failures = 0;
-  let rateLimited = 0;
-  for (const s of store.routes.values()) {
-    s.advance(now);
-    n += s.total(REQUESTS);
-    failures += s.total(FAILURES);
-    rateLimited += s.total(RATE_LIMITED);
-  }
-  return { n, failures, rateLimited };
+  return store.overallCounts(now);
 }
 
 /**

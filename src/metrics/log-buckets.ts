@@ -52,6 +52,12 @@ export class BucketLayout {
   /** One float64, also read as two 32-bit words: where a value is staged for {@link BucketLayout.indexOfStaged}. */
   readonly stage = new Float64Array(1);
   private readonly u32 = new Uint32Array(this.stage.buffer);
+  /**
+   * Scratch counts per bucket, all zero between uses: where a sparse window
+   * tallies a slot when it closes. Shared by every series of the layout, as
+   * closing runs synchronously and leaves it zeroed.
+   */
+  readonly tally: Float64Array;
 
   constructor(opts: BucketLayoutOptions = DEFAULT_BUCKET_LAYOUT) {
     this.minMs = opts.minMs;
@@ -63,6 +69,7 @@ export class BucketLayout {
     this.offset = Math.ceil(Math.log(opts.minMs) * invLogGamma);
     this.last = Math.ceil(Math.log(opts.maxMs) * invLogGamma) - this.offset;
     this.size = this.last + 1;
+    this.tally = new Float64Array(this.size);
     if (this.size >= STRADDLE) throw new RangeError('histogram layout: too many buckets (raise relativeError or narrow the range)');
     this.upper = new Float64Array(this.size);
     for (let i = 0; i < this.last; i++) this.upper[i] = Math.pow(gamma, i + this.offset);
@@ -192,6 +199,43 @@ export function quantilesFromSum(
     const allowed = total - Math.max(1, Math.ceil(qs[qi]! * total));
     while (b > 0) {
       const c = a[b]! + h[hOffset + b]!;
+      if (above + c > allowed) break;
+      above += c;
+      b--;
+    }
+    out[qi] = Math.min(layout.value(b), maxSeen);
+  }
+  return out;
+}
+
+/**
+ * {@link quantilesFromCounts} over counts held for a range of buckets only:
+ * `counts[i]` is bucket `lo + i`, every bucket outside the range is empty.
+ * Scans down from the bucket of `maxSeen`, as {@link quantilesFromSum} does.
+ */
+export function quantilesFromRange(
+  layout: BucketLayout,
+  counts: Uint32Array,
+  lo: number,
+  total: number,
+  qs: readonly number[],
+  maxSeen: number,
+): (number | null)[] {
+  const out: (number | null)[] = new Array<number | null>(qs.length).fill(null);
+  if (total <= 0) return out;
+  const len = counts.length;
+  let b = layout.index(maxSeen);
+  let above = 0;
+  for (let qi = qs.length - 1; qi >= 0; qi--) {
+    const allowed = total - Math.max(1, Math.ceil(qs[qi]! * total));
+    while (b > 0) {
+      const i = b - lo;
+      if (i < 0) {
+        // Nothing is counted below the range: the rank lies in bucket 0's direction.
+        b = 0;
+        break;
+      }
+      const c = i < len ? counts[i]! : 0;
       if (above + c > allowed) break;
       above += c;
       b--;

@@ -1,5 +1,6 @@
-import { BucketLayout, promBucketMap, quantilesFromCounts, type PromBucketMap } from './log-buckets.js';
+import { BucketLayout, promBucketMap, type PromBucketMap } from './log-buckets.js';
 import { LatencyWindow, REQUESTS, FAILURES, RATE_LIMITED, type LatencySummary } from './latency-window.js';
+import { DenseWindow } from './dense-window.js';
 import { CounterRing } from './counter-ring.js';
 
 /** The quantiles `stats()` reports: p50, p90, p95, p99. */
@@ -92,8 +93,9 @@ export interface SeriesStoreOptions {
 }
 
 /**
- * Every series a monitor records into: a bounded map of route series (the
- * overall series is merged from them when read), and a bounded map of caches.
+ * Every series a monitor records into: a bounded map of route series, the
+ * overall series (every request is recorded there too, so global reads cost
+ * the same at 10,000 routes as at one), and a bounded map of caches.
  */
 export class SeriesStore {
   readonly layout: BucketLayout;
@@ -101,6 +103,12 @@ export class SeriesStore {
   readonly slotMs: number;
   readonly slots: number;
   readonly routes = new Map<string, LatencyWindow>();
+  /**
+   * Every request of every route, recorded on the hot path beside its route:
+   * global SLOs, detectors and `stats().overall` read it instead of merging
+   * every route. Dense (64 KiB at the default window): there is one.
+   */
+  readonly all: DenseWindow;
   readonly caches = new Map<string, CacheSeries>();
   /**
    * The route series again, for the recording lookup: a prototype-less object
@@ -120,11 +128,6 @@ export class SeriesStore {
   cacheNamesCut = 0;
   private readonly maxRoutes: number;
   private readonly maxCaches: number;
-  /**
-   * Where reads merge bucket counts: `overall()` and every series' `quantiles()`.
-   * Shared because reads run one at a time and finish before the next starts.
-   */
-  private readonly scratch: Float64Array;
   /** `[time, durationMs]` of the record being made: see {@link LatencyWindow.recordStaged}. */
   readonly input = new Float64Array(2);
 
@@ -135,7 +138,7 @@ export class SeriesStore {
     this.maxRoutes = opts.maxRoutes;
     this.maxCaches = opts.maxCaches;
     this.prom = promBucketMap(opts.layout, opts.promBucketsSeconds);
-    this.scratch = new Float64Array(opts.layout.size);
+    this.all = new DenseWindow(this.layout, this.slotMs, this.slots, this.prom, new Float64Array(this.layout.size), this.input);
   }
 
   /** The series for `route`, creating it (or falling back to `__other__` past the cap). */
@@ -178,7 +181,7 @@ export class SeriesStore {
   }
 
   /** Stats of one route over the window ending at `now`. */
-  routeStats(series: LatencyWindow, now: number): RouteStats {
+  routeStats(series: LatencyWindow | DenseWindow, now: number): RouteStats {
     const latencyMs = series.summary(now);
     const requests = series.total(REQUESTS);
     const failures = series.total(FAILURES);
@@ -192,57 +195,31 @@ export class SeriesStore {
   }
 
   /**
-   * Totals and quantiles over all routes (the overall series), merged at read
-   * time so recording touches one series only.
+   * Totals and quantiles over all routes (the overall series), read from
+   * {@link SeriesStore.all}: no route is visited.
    */
   overall(now: number, qs: readonly number[] = STANDARD_QS): { stats: RouteStats; quantiles: (number | null)[] } {
-    const counts = this.scratch;
-    counts.fill(0);
-    let requests = 0;
-    let failures = 0;
-    let rateLimited = 0;
-    let max = 0;
-    for (const s of this.routes.values()) {
-      s.advance(now);
-      const n = s.total(REQUESTS);
-      if (n === 0) continue;
-      requests += n;
-      failures += s.total(FAILURES);
-      rateLimited += s.total(RATE_LIMITED);
-      const m = s.max();
-      if (m > max) max = m;
-      s.addCountsTo(counts);
-    }
-    const std = quantilesFromCounts(this.layout, counts, requests, STANDARD_QS, max);
+    const all = this.all;
+    const stats = this.routeStats(all, now);
     // The default call (stats()) asks for the standard set: read it once.
-    const quantiles = qs === STANDARD_QS ? std : quantilesFromCounts(this.layout, counts, requests, qs, max);
-    return {
-      stats: {
-        requests,
-        failures,
-        rateLimited,
-        successRate: requests > 0 ? (requests - failures) / requests : null,
-        latencyMs: {
-          p50: std[0] ?? null,
-          p90: std[1] ?? null,
-          p95: std[2] ?? null,
-          p99: std[3] ?? null,
-          max: requests > 0 ? max : null,
-        },
-      },
-      quantiles,
-    };
+    const quantiles = qs === STANDARD_QS ? [stats.latencyMs.p50, stats.latencyMs.p90, stats.latencyMs.p95, stats.latencyMs.p99] : all.quantiles(qs);
+    return { stats, quantiles };
+  }
+
+  /** Window counts over all routes ending at `now`: requests, failures, 429s. */
+  overallCounts(now: number): { n: number; failures: number; rateLimited: number } {
+    const all = this.all;
+    all.advance(now);
+    return { n: all.total(REQUESTS), failures: all.total(FAILURES), rateLimited: all.total(RATE_LIMITED) };
   }
 
   /** Values clamped to the histogram's range, across all routes. */
   clamped(): number {
-    let n = 0;
-    for (const s of this.routes.values()) n += s.clamped;
-    return n;
+    return this.all.clamped;
   }
 
   private createRoute(route: string): LatencyWindow {
-    const s = new LatencyWindow(this.layout, this.slotMs, this.slots, this.prom, this.scratch, this.input);
+    const s = new LatencyWindow(this.layout, this.slotMs, this.slots, this.prom, this.input);
     this.routes.set(route, s);
     this.byName[route] = s;
     return s;

@@ -143,15 +143,18 @@ export class SloEvaluator {
       this.routeQs.set(slo.route, qs.sort((a, b) => a - b));
     }
   }
-  /** Each SLO's name, kind, unit, direction and target, as configured (no evaluation, no clock read). */
-  descriptors(): { name: string; kind: SloConfig['kind']; unit: 'ms' | 'ratio'; direction: 'max' | 'min'; target: number }[] {
-    return this.slos.map((slo) => ({ name: slo.name, kind: slo.kind, unit: unitOf(slo), direction: directionOf(slo), target: targetOf(slo) }));
-  }
-
 
   /** The configured SLOs. */
   get configs(): readonly SloConfig[] {
     return this.slos;
+  }
+
+  /**
+   * Each SLO's name, kind, unit, direction and target as {@link SloEvaluator.evaluate}
+   * reports them, from the configuration alone: no window, clock or probe is read.
+   */
+  describe(): { name: string; kind: SloConfig['kind']; unit: 'ms' | 'ratio'; direction: 'max' | 'min'; target: number }[] {
+    return this.slos.map((slo) => ({ name: slo.name, kind: slo.kind, unit: unitOf(slo), direction: directionOf(slo), target: targetOf(slo) }));
   }
 
   /** CPU (1 = one core) over the last sampling interval, or null before two samples. */

@@ -28,8 +28,13 @@ function heapUsed(): number {
 // The bounds docs/limits.md states for the defaults (5-minute window in 10 s slots).
 const KIB = 1024;
 const MIB = 1024 * KIB;
-/** One request series (route or arm) at the default window, its name included. */
-const ROUTE_SERIES_BYTES = 72 * KIB;
+/**
+ * One request series (route or arm) at the default window with a request in
+ * every slot, its name included. Series memory follows traffic; the worst
+ * case of heavy traffic spread over every bucket is bounded separately
+ * (test/metrics/latency-window.test.ts, docs/limits.md).
+ */
+const ROUTE_SERIES_BYTES = 8 * KIB;
 /** One rate-limiter key with its count, in the key LRU. */
 const LIMITER_KEY_BYTES = 600;
 /** One blocked key with its end time. */

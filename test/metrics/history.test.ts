@@ -116,6 +116,42 @@ describe('history ring', () => {
   });
 });
 
+describe('history SLO descriptions', () => {
+  it('describes every kind of SLO with the unit, direction and target evaluate() reports, without reading the probes at creation', () => {
+    const clock = new ManualClock();
+    let probeReads = 0;
+    const count = <T,>(v: T) => () => {
+      probeReads++;
+      return v;
+    };
+    const monitor = createMonitor({
+      service: 'api',
+      clock,
+      probes: {
+        memory: count({ heapUsed: 1, heapLimit: 10, rss: 1, rssLimit: 10 }),
+        cpuMicros: count(0),
+        eventLoopDelayP99: count(null),
+        start: () => {},
+        stop: () => {},
+      },
+      slos: [
+        { name: 'lat', kind: 'latency', quantile: 0.99, thresholdMs: 250 },
+        { name: 'ok', kind: 'success-rate', objective: 0.995 },
+        { name: 'err', kind: 'error-rate', max: 0.02, route: 'GET /a' },
+        { name: 'hits', kind: 'cache-hit-rate', cache: 'users', objective: 0.7 },
+        { name: 'mem', kind: 'memory', max: 0.9 },
+        { name: 'cpu', kind: 'cpu', max: 0.8 },
+        { name: 'loop', kind: 'event-loop-delay', thresholdMs: 40 },
+      ],
+    });
+    monitors.push(monitor);
+    expect(probeReads).toBe(0);
+    const described = monitor.history.read().slos;
+    const evaluated = monitor.evaluate().slos.map((r) => ({ name: r.name, kind: r.kind, unit: r.unit, direction: r.direction, target: r.target }));
+    expect(described).toEqual(evaluated);
+  });
+});
+
 describe('GET /stats/history', () => {
   async function call(surface: HttpSurface, path: string, search: string, token: string | null) {
     const m = surface.match('GET', path)!;

@@ -116,6 +116,22 @@ describe('window snapshots merge exactly', () => {
     expect(stats.overall.requests).toBe(1);
   });
 
+  it('leaves out whole a snapshot whose bucket counts do not add up to its requests (invalid), merging the others', () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const a = monitorOn(clock);
+    const b = monitorOn(clock);
+    a.recordRequest({ route: 'GET /item', durationMs: 5, status: 200 });
+    b.recordRequest({ route: 'GET /item', durationMs: 7, status: 200 });
+    b.recordRequest({ route: 'GET /cart', durationMs: 9, status: 200 });
+    const bad = viaWire(takeSnapshot(b, 'b'));
+    bad.routes[1]![1][0]![1] = 1_000; // 1,000 requests, one bucket count of 1
+    const { merged, stats } = mergeAndRead(a, [viaWire(takeSnapshot(a, 'a')), bad], clock.now());
+    expect(merged.replicas).toEqual(['a']);
+    expect(merged.excluded).toEqual([expect.objectContaining({ replica: 'b', reason: 'invalid' })]);
+    expect(stats.overall.requests).toBe(1);
+    expect(Object.keys(stats.routes)).toEqual(['GET /item']);
+  });
+
   it('keeps a route named __proto__ and a cache named constructor through the wire', () => {
     const clock = new ManualClock(1_700_000_000_000);
     const a = monitorOn(clock);
