@@ -396,7 +396,7 @@
       h('span', { text: String(inc.type || '') + (inc.scope ? ' · ' + inc.scope : '') }),
       h('span', { text: 'age ' + fmtDur(age) }),
       h('span', { 'data-field': 'acknowledged', text: acked ? 'acknowledged' + (inc.acknowledgedBy ? ' by ' + inc.acknowledgedBy : '') : 'not acknowledged' }),
-    ].concat(runbookBits(inc.runbook), [h('span', { class: 'muted', text: String(inc.id) })]));
+    ].concat(runbookBits(inc.runbook), fleetBits(inc.fleet), [h('span', { class: 'muted', text: String(inc.id) })]));
     p.ack.hidden = acked || inc.status !== 'open';
     var tl = list(inc.timeline);
     p.timelineCount.textContent = '(' + tl.length + ')';
@@ -549,6 +549,73 @@
         }))));
   }
 
+  // ---- fleet ----------------------------------------------------------------
+  /**
+   * GET /stats/fleet as a marker: absent (no fleet: the route serving the
+   * page says so by data-fleet, or a 404; the section stays hidden), degraded (503: Redis unreachable) or the merged window.
+   */
+  function fleetRead() {
+    if (body.getAttribute('data-fleet') !== 'on') return Promise.resolve({ kind: 'absent' });
+    return api('GET', '/stats/fleet').then(function (data) {
+      // A host stats section named `fleet` answers here too: only a fleet's reply has replicas.
+      return isObj(data) && isObj(data.replicas) ? { kind: 'ok', data: data } : { kind: 'absent' };
+    }, function (e) {
+      if (e.status === 401 || e.status === 0) throw e;
+      if (e.status === 404) return { kind: 'absent' };
+      if (e.status === 503) return { kind: 'degraded', message: e.message };
+      return { kind: 'error', message: e.message };
+    });
+  }
+  var lastFleet = null;
+  function renderFleet(f) {
+    var section = $('fleet'), box = $('fleet-view');
+    if (!f || f.kind === 'absent') { section.hidden = true; box.replaceChildren(); lastFleet = null; return; }
+    section.hidden = false;
+    var data = f.kind === 'ok' ? f.data : lastFleet;
+    if (f.kind === 'ok') lastFleet = f.data;
+    var kids = [];
+    if (f.kind === 'degraded') kids.push(h('div', { class: 'banner warn', role: 'status', 'data-field': 'fleet-degraded', text: 'Redis unreachable: acting on last known state.' + (data ? ' Replicas below are as last seen.' : '') }));
+    else if (f.kind === 'error') kids.push(h('div', { class: 'banner warn', role: 'status', 'data-field': 'fleet-error', text: 'Fleet view unavailable: ' + f.message }));
+    if (data) {
+      var reps = isObj(data.replicas) ? data.replicas : {};
+      var rows = [];
+      (Array.isArray(reps.merged) ? reps.merged : []).forEach(function (r) { if (typeof r === 'string') rows.push({ replica: r, state: 'live', detail: 'in the window' }); });
+      list(reps.stale).forEach(function (r) { rows.push({ replica: String(r.replica), state: 'stale', detail: 'silent for ' + fmtDur(r.silentForMs) + ': left out' }); });
+      list(reps.excluded).forEach(function (r) { rows.push({ replica: String(r.replica), state: 'excluded', detail: String(r.reason || '') + (r.detail ? ': ' + r.detail : '') }); });
+      rows.sort(function (a, b) { return a.replica < b.replica ? -1 : a.replica > b.replica ? 1 : 0; });
+      var o = isObj(data.overall) ? data.overall : {};
+      var l = isObj(o.latencyMs) ? o.latencyMs : {};
+      var live = rows.filter(function (r) { return r.state === 'live'; }).length;
+      kids.push(h('div', { class: 'meta', 'data-field': 'fleet-summary' },
+        h('span', { text: live + ' of ' + rows.length + ' replicas live' }),
+        h('span', { text: 'fleet success ' + fmtPct(o.successRate) }),
+        h('span', { text: 'fleet p95 ' + fmtMs(l.p95) }),
+        h('span', { text: (num(o.requests) === null ? 0 : o.requests) + ' requests in the window' }),
+        typeof data.status === 'string' ? pill(data.status, 'SLOs ') : null,
+        typeof data.readBy === 'string' ? h('span', { class: 'muted', text: 'read by ' + data.readBy }) : null));
+      kids.push(rows.length === 0 ? h('div', { class: 'empty', text: 'No replica has published a window yet.' }) : h('table', { class: 'fleet' },
+        h('caption', { class: 'muted', text: 'Replicas of ' + String(data.service || 'the service') }),
+        h('thead', null, h('tr', null, ['Replica', 'State', 'Detail'].map(function (t) { return h('th', { scope: 'col', text: t }); }))),
+        h('tbody', null, rows.map(function (r) {
+          return h('tr', { 'data-replica': r.replica, 'data-state': r.state },
+            h('th', { scope: 'row', text: r.replica }),
+            h('td', null, pill(r.state)),
+            h('td', { text: r.detail }));
+        }))));
+    }
+    box.replaceChildren.apply(box, kids);
+  }
+  /** Owner and sightings of a fleet-shared incident; [] for a local one. */
+  function fleetBits(fl) {
+    if (!isObj(fl)) return [];
+    var out = [];
+    if (typeof fl.owner === 'string' && fl.owner) out.push(h('span', { 'data-field': 'fleet-owner', text: 'owner: ' + fl.owner }));
+    var seen = list(fl.replicas).map(function (r) { return r.replica; }).filter(function (r) { return typeof r === 'string' && r; });
+    if (seen.length) out.push(h('span', { 'data-field': 'fleet-seen', text: 'seen by: ' + seen.join(', ') }));
+    if (typeof fl.openedBy === 'string' && fl.openedBy && fl.openedBy !== fl.owner) out.push(h('span', { 'data-field': 'fleet-opened-by', text: 'opened by ' + fl.openedBy }));
+    return out;
+  }
+
   // ---- controls -----------------------------------------------------------
   function controlGroup(title, rows, columns) {
     if (rows.length === 0) return null;
@@ -639,6 +706,7 @@
       optional(api('GET', '/stats/history')),
       optional(api('GET', '/admin/silences')),
       optional(api('GET', '/admin/maintenance')),
+      fleetRead(),
     ]).then(function (r) {
       var slo = r[0], metrics = isObj(r[1]) ? r[1] : {};
       state.lastOk = Date.now(); state.lastError = null; state.authFailed = false;
@@ -667,6 +735,7 @@
       renderResolved(list(r[3], 'incidents'));
       var ctrl = isObj(r[4]) ? r[4] : {};
       renderControls(ctrl);
+      renderFleet(r[8]);
       body.setAttribute('data-state', 'ready');
     }, function (err) {
       if (err.status === 401) {

@@ -145,7 +145,7 @@ export function dashboardPage(options: DashboardOptions = {}): DashboardPage {
   <section class="wide" aria-labelledby="h-incidents"><h2 id="h-incidents">Open incidents <span class="count" id="incident-count"></span></h2>
     <div id="incidents"></div><div class="empty" id="no-incidents">No open incidents.</div><div id="resolved"></div>
   </section>
-  <!-- Fleet view slot: replicas, their state and who owns each incident (built with the fleet work; hidden until then). -->
+  <!-- Fleet view: replicas, their state and the merged window; shown by the script once GET /stats/fleet answers (a fleet is attached). -->
   <section class="wide" id="fleet" data-slot="fleet" aria-labelledby="h-fleet" hidden><h2 id="h-fleet">Fleet</h2><div id="fleet-view"></div></section>
   <section class="wide" aria-labelledby="h-routes"><h2 id="h-routes">Routes</h2><div id="routes"><div class="empty">Loading…</div></div></section>
   <section class="wide" aria-labelledby="h-silences"><h2 id="h-silences">Silences and maintenance</h2>

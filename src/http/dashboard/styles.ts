@@ -52,9 +52,9 @@ button.sort { background: none; border: 0; color: inherit; font: inherit; font-w
 #silence-list td { white-space: nowrap; } #silence-list td:nth-child(5) { white-space: normal; }
 table.routes caption { text-align: left; font-size: 12px; }
 .pill { white-space: nowrap; display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; text-transform: uppercase; letter-spacing: .02em; }
-.s-ok, .s-resolved, .s-done, .s-enabled, .s-primary, .s-stable, .s-success, .s-configured { color: var(--ok); }
-.s-warning, .s-acknowledged, .s-medium, .s-pending, .s-forced, .s-adjusted, .s-noop { color: var(--warn); }
-.s-breach, .s-open, .s-critical, .s-high, .s-failed, .s-timeout, .s-disabled, .s-stopped, .s-blocked { color: var(--bad); }
+.s-ok, .s-resolved, .s-done, .s-enabled, .s-primary, .s-stable, .s-success, .s-configured, .s-live { color: var(--ok); }
+.s-warning, .s-acknowledged, .s-medium, .s-pending, .s-forced, .s-adjusted, .s-noop, .s-stale { color: var(--warn); }
+.s-breach, .s-open, .s-critical, .s-high, .s-failed, .s-timeout, .s-disabled, .s-stopped, .s-blocked, .s-excluded { color: var(--bad); }
 .s-no-data, .s-low, .s-skipped { color: var(--nodata); }
 .s-mitigating, .s-running { color: var(--info); }
 .s-reverted { color: var(--purple); }

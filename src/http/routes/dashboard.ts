@@ -2,6 +2,7 @@ import { dashboardPage, type DashboardPage } from '../dashboard/page.js';
 import { HttpError } from '../errors.js';
 import type { ResolvedHttpOptions } from '../options.js';
 import { defineRoute, type AnyRoute } from '../route.js';
+import { fleetWindowsOf } from '../../fleet/snapshot.js';
 
 // One page per mount: it is static (its CSP hashes with it), so it is built once.
 const pages = new WeakMap<ResolvedHttpOptions, DashboardPage>();
@@ -31,7 +32,7 @@ export const dashboardRoutes: AnyRoute[] = [
     path: '/dashboard',
     access: 'public',
     summary: 'Operator dashboard: static HTML that asks for a token and calls the routes above with it',
-    handler: ({ options, request }) => {
+    handler: ({ monitor, options, request }) => {
       const config = options.dashboard;
       if (config === false) throw new HttpError('ROUTE_NOT_FOUND', `No firebreak route GET ${request.path}`, { method: 'GET', path: request.path });
       let page = pages.get(options);
@@ -39,7 +40,10 @@ export const dashboardRoutes: AnyRoute[] = [
         page = dashboardPage(config === true ? {} : config);
         pages.set(options, page);
       }
-      return { text: page.html, contentType: page.headers['content-type']!, headers: page.headers };
+      // The attribute is outside the hashed script and style, so the CSP still holds. It spares a page
+      // without a fleet a 404 on every poll; one attached later shows on the next load.
+      const html = fleetWindowsOf(monitor) === undefined ? page.html : page.html.replace('<body ', '<body data-fleet="on" ');
+      return { text: html, contentType: page.headers['content-type']!, headers: page.headers };
     },
   }),
 ];
