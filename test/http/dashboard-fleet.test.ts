@@ -173,9 +173,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env['CI'])('dashboard fleet vi
       expect(await card.locator('.summary').textContent()).toBe(inc.summary);
       expect(await card.locator('.summary b').count()).toBe(0);
 
-      // Keyboard: the fleet table is reachable content, the incident buttons are focusable in order.
-      await card.locator('[data-action="procedures"]').focus();
-      expect(await page.evaluate(() => document.activeElement?.getAttribute('data-action'))).toBe('procedures');
+      // Keyboard: Tab moves from Acknowledge to Procedures on the card.
+      await card.locator('[data-action="acknowledge"]').focus();
+      await page.keyboard.press('Tab');
+      expect(await page.locator(':focus').getAttribute('data-action')).toBe('procedures');
+      // Colour is not the only signal: each state is written out.
+      expect(await page.locator('#fleet tbody .pill').allTextContents()).toEqual(['live', 'live']);
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.locator('#fleet').scrollIntoViewIfNeeded();

@@ -51,6 +51,9 @@ button.sort { background: none; border: 0; color: inherit; font: inherit; font-w
 .silence-form input { width: 12em; }
 #silence-list td { white-space: nowrap; } #silence-list td:nth-child(5) { white-space: normal; }
 table.routes caption { text-align: left; font-size: 12px; }
+#fleet-view .meta { display: flex; gap: 14px; flex-wrap: wrap; align-items: center; margin: 0 0 8px; }
+table.fleet caption { text-align: left; font-size: 12px; }
+#fleet-view .banner { margin: 0 0 10px; }
 .pill { white-space: nowrap; display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; text-transform: uppercase; letter-spacing: .02em; }
 .s-ok, .s-resolved, .s-done, .s-enabled, .s-primary, .s-stable, .s-success, .s-configured, .s-live { color: var(--ok); }
 .s-warning, .s-acknowledged, .s-medium, .s-pending, .s-forced, .s-adjusted, .s-noop, .s-stale { color: var(--warn); }
