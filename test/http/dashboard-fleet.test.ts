@@ -59,6 +59,16 @@ afterEach(async () => {
     m.redis?.disconnect();
     await m.monitor.close();
   }
+  // Each test starts from an empty Redis: the shared incidents and windows of one test are not the next one's.
+  if (redisServer?.running) {
+    const admin = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
+    admin.on('error', () => {});
+    try {
+      await admin.flushall();
+    } finally {
+      admin.disconnect();
+    }
+  }
 });
 
 function newMonitor(): Monitor {
