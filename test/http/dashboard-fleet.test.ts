@@ -82,11 +82,11 @@ function newMonitor(): Monitor {
   });
 }
 
-function member(replica: string): { monitor: Monitor; fleet: Fleet; redis: Redis } {
+function member(replica: string, publishEveryMs?: number): { monitor: Monitor; fleet: Fleet; redis: Redis } {
   const monitor = newMonitor();
   const redis = new Redis(redisServer!.url, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
-  const fleet = redisFleet(monitor, { redis, replica, syncTimeoutMs: 1_000 });
+  const fleet = redisFleet(monitor, { redis, replica, syncTimeoutMs: 1_000, ...(publishEveryMs === undefined ? {} : { windows: { publishEveryMs } }) });
   const m = { monitor, fleet, redis };
   members.push(m);
   return m;
@@ -193,6 +193,22 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env['CI'])('dashboard fleet vi
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.locator('#fleet').scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-fleet.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    });
+
+    it('marks a replica that stopped publishing as stale, in words, and counts it out of the live ones', { timeout: 60_000 }, async () => {
+      const [a, b, c] = ['search-a', 'search-b', 'search-c'].map((r) => member(r, 100));
+      await Promise.all([a!, b!, c!].map((m) => m.fleet.ready));
+      await Promise.all([a!, b!, c!].map((m) => m.fleet.windows.publish()));
+      await c!.fleet.close(); // search-c stops publishing, as a crashed replica would
+      const base = await serve(a!.monitor);
+      const { page, problems } = await openDashboard(base);
+      const state = (name: string): Promise<string | null> => page.locator(`#fleet tr[data-replica="${name}"] .pill`).textContent();
+      await vi.waitFor(async () => expect(await state('search-c')).toBe('stale'), { timeout: 20_000, interval: 200 });
+      expect(await state('search-a')).toBe('live');
+      expect(await page.locator('#fleet tr[data-replica="search-c"] td').last().textContent()).toMatch(/^silent for \d/);
+      expect(await page.locator('#fleet [data-field="fleet-summary"]').textContent()).toMatch(/\b[12] of 3 replicas live/);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-fleet-stale.png'), fullPage: true });
       expect(problems).toEqual([]);
     });
 
