@@ -12,6 +12,19 @@
  * @packageDocumentation
  */
 export { createMonitor, Monitor } from './monitor.js';
+/**
+ * The zod 4 that firebreak validates with, for an action's `params` when the
+ * service itself uses another zod (zod 3): a schema built with it has the
+ * types and internals `register()` expects (see docs/controls-and-actions.md,
+ * "zod versions").
+ *
+ * @example
+ * ```ts
+ * import { z } from 'firebreak';
+ * monitor.actions.register({ id: 'batch.resize', title: 'Resize', params: z.object({ size: z.number().int().positive() }), execute: ({ params }) => pool.resize(params.size) });
+ * ```
+ */
+export { z } from 'zod';
 export type {
   RequestRecord,
   TimerOutcome,

@@ -2,8 +2,19 @@ import { z } from 'zod';
 import { runbookMetaSchema, type RunbookMeta } from '../runbook.js';
 
 const isFn = (v: unknown): boolean => typeof v === 'function';
-const isZodSchema = (v: unknown): boolean =>
-  typeof v === 'object' && v !== null && isFn((v as { safeParse?: unknown }).safeParse);
+/**
+ * A zod 4 schema: `_zod` holds its internals. A zod 3 schema (no `_zod`) has a
+ * `safeParse` too, but firebreak's `z.toJSONSchema` cannot read it and its
+ * types are not zod 4's, so it is refused at registration rather than
+ * half-working (see docs/controls-and-actions.md, "zod versions").
+ */
+const isZod4Schema = (v: unknown): boolean =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { _zod?: unknown })._zod === 'object' &&
+  isFn((v as { safeParse?: unknown }).safeParse);
+const isZod3Schema = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && !('_zod' in v) && typeof (v as { _def?: unknown })._def === 'object';
 
 /**
  * How dangerous an action is: auto-remediation only ever runs `safe` actions.
@@ -44,7 +55,14 @@ export const actionMetaSchema = z.object({
   /** Execution (and revert) is recorded as failed after this long (default: the registry's `timeoutMs`). */
   timeoutMs: z.number().int().positive().max(3_600_000).optional(),
   /** Zod schema of the params (default: no params allowed). */
-  params: z.custom<z.ZodType>(isZodSchema, { message: 'params must be a zod schema' }).optional(),
+  params: z
+    .custom<z.ZodType>(isZod4Schema, {
+      error: (iss) =>
+        isZod3Schema(iss.input)
+          ? 'params must be a zod 4 schema; this is a zod 3 schema (use zod 4, or `zod/v4` of zod ≥ 3.25)'
+          : 'params must be a zod 4 schema',
+    })
+    .optional(),
   execute: z.custom<(ctx: never) => unknown>(isFn, { message: 'execute must be a function' }),
   revert: z.custom<(ctx: never) => unknown>(isFn, { message: 'revert must be a function' }).optional(),
 });

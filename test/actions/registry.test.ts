@@ -64,6 +64,22 @@ describe('registering and listing actions', () => {
     expect(paths).toEqual(expect.arrayContaining(['id', 'title', 'risk']));
   });
 
+  it('refuses a zod 3 schema as params with a ConfigError naming params (its JSON Schema would be lost)', () => {
+    const { monitor } = setup();
+    // The shape of a zod 3 schema: `_def` and `safeParse`, no zod 4 `_zod` internals.
+    const zod3Like = { _def: { typeName: 'ZodObject' }, safeParse: (v: unknown) => ({ success: true, data: v }) };
+    let err: unknown;
+    try {
+      monitor.actions.register({ id: 'zod3.action', title: 'Zod 3', params: zod3Like as unknown as z.ZodType, execute: () => {} });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const issue = (err as ConfigError).issues.find((i) => i.path === 'params');
+    expect(issue?.message).toMatch(/zod 3/);
+    expect(monitor.actions.get('zod3.action')).toBeUndefined();
+  });
+
   it('refuses a second action with the same id', () => {
     const { monitor } = setup();
     monitor.actions.register(counterAction());
